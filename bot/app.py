@@ -1,0 +1,56 @@
+"""The composition root: builds the knowledge, the core and the channels, and runs them."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Callable
+
+from aiohttp import web
+
+from bot.config import Settings
+from bot.dispatcher import Dispatcher
+from channels.web import create_web_app
+from knowledge.snapshot import Knowledge
+
+log = logging.getLogger(__name__)
+
+
+class App:
+    """One running Crieur: a knowledge snapshot, the dispatcher, and the web server."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.knowledge = Knowledge.load(settings.pack_path())
+        self.dispatcher = Dispatcher(lambda: self.knowledge)
+
+    def reload(self) -> None:
+        """Swap in a freshly loaded snapshot of the pack (raises PackError if broken)."""
+        self.knowledge = Knowledge.load(self.settings.pack_path())
+
+    async def run(self, on_ready: Callable[[str], None] | None = None) -> None:
+        """Serve until SIGINT or SIGTERM."""
+        web_settings = self.settings.web
+        app = create_web_app(
+            self.dispatcher.handle, self.knowledge.pack.commune.name, web_settings.max_body_bytes
+        )
+        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await runner.setup()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            site = web.TCPSite(runner, web_settings.host, web_settings.port)
+            await site.start()
+            host, port = runner.addresses[0][:2]
+            url = f"http://{host}:{port}"
+            log.info("web chat ready on %s", url)
+            if on_ready is not None:
+                on_ready(url)
+            await stop.wait()
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+            await runner.cleanup()

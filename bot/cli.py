@@ -1,0 +1,153 @@
+"""The `crieur` command: ask a question, check a pack, run the bot."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from bot import __version__
+from bot.config import ConfigError, load_settings
+from bot.dispatcher import Dispatcher
+from bot.messages import Address, Answer, Inbound
+from knowledge.pack import PackError
+from knowledge.pack.loader import check_pack
+from knowledge.snapshot import Knowledge
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="crieur", description="Crieur : l'assistant qui répond aux habitants d'une commune."
+    )
+    parser.add_argument("--version", action="version", version=f"crieur {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMANDE")
+
+    ask = commands.add_parser("ask", help="poser une question au bot")
+    ask.add_argument("question", nargs="?", help="la question (sans --jsonl)")
+    ask.add_argument("--pack", type=Path, help="dossier du pack (par défaut : la configuration)")
+    ask.add_argument("--config", type=Path, help="fichier de configuration TOML")
+    ask.add_argument(
+        "--now", help="date et heure de la question, ISO 8601 (par défaut : maintenant)"
+    )
+    ask.add_argument("--json", action="store_true", help="répondre en JSON")
+    ask.add_argument(
+        "--jsonl", action="store_true", help='lire {"q": …, "now": …} par ligne sur stdin'
+    )
+
+    check = commands.add_parser("check", help="vérifier un pack et lister ses problèmes")
+    check.add_argument("pack", type=Path)
+
+    run = commands.add_parser("run", help="lancer le bot (chat web, canaux configurés)")
+    run.add_argument("--config", type=Path, help="fichier de configuration TOML (ou CRIEUR_CONFIG)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "check":
+            return _check(args.pack)
+        if args.command == "ask":
+            return _ask(args)
+        return _run(args.config)
+    except (ConfigError, PackError) as exc:
+        print(f"crieur : {exc}", file=sys.stderr)
+        return 2
+
+
+def _check(folder: Path) -> int:
+    problems = check_pack(folder)
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{len(problems)} problème(s) dans le pack {folder}.", file=sys.stderr)
+        return 1
+    knowledge = Knowledge.load(folder)
+    pack = knowledge.pack
+    print(
+        f"Pack valide : {pack.commune.name}, {len(pack.faq)} entrées de FAQ, "
+        f"{len(pack.services)} lieux, {len(pack.events)} événements, {len(pack.menus)} menus."
+    )
+    return 0
+
+
+def _parse_now(value: str | None, knowledge: Knowledge) -> datetime:
+    tz = knowledge.pack.commune.tz
+    if not value:
+        return datetime.now(tz)
+    moment = datetime.fromisoformat(value)
+    return moment.replace(tzinfo=tz) if moment.tzinfo is None else moment
+
+
+def _ask(args: argparse.Namespace) -> int:
+    folder = args.pack or load_settings(args.config).pack_path()
+    knowledge = Knowledge.load(folder)
+    dispatcher = Dispatcher(lambda: knowledge)
+    if args.jsonl:
+        return asyncio.run(_ask_lines(dispatcher, knowledge))
+    if not args.question:
+        print("crieur ask : donnez une question, ou --jsonl", file=sys.stderr)
+        return 2
+    try:
+        now = _parse_now(args.now, knowledge)
+    except ValueError:
+        print(f"crieur ask : --now invalide : {args.now!r} (attendu ISO 8601)", file=sys.stderr)
+        return 2
+    answer = asyncio.run(dispatcher.handle(Inbound(Address("cli", "0"), args.question, now)))
+    if args.json:
+        print(json.dumps(_as_json(answer), ensure_ascii=False))
+    else:
+        print(answer.text)
+        for number, choice in enumerate(answer.choices, 1):
+            print(f"  {number}. {choice.label}")
+    return 0
+
+
+async def _ask_lines(dispatcher: Dispatcher, knowledge: Knowledge) -> int:
+    status = 0
+    for number, line in enumerate(sys.stdin, 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            question = item["q"]
+            if not isinstance(question, str):
+                raise TypeError
+            now = _parse_now(item.get("now"), knowledge)
+        except (ValueError, KeyError, TypeError, AttributeError):
+            print(f'crieur ask : ligne {number} invalide (attendu {{"q": …}})', file=sys.stderr)
+            print(
+                json.dumps({"entry": None, "answer": "", "score": 0.0, "error": "ligne invalide"})
+            )
+            status = 1
+            continue
+        inbound = Inbound(Address("cli", str(number)), question, now)
+        print(
+            json.dumps(_as_json(await dispatcher.handle(inbound)), ensure_ascii=False), flush=False
+        )
+    sys.stdout.flush()
+    return status
+
+
+def _as_json(answer: Answer) -> dict[str, object]:
+    return {
+        "entry": answer.source,
+        "answer": answer.text,
+        "score": round(answer.score, 4),
+        "suggestions": [choice.label for choice in answer.choices],
+    }
+
+
+def _run(config: Path | None) -> int:
+    from bot.app import App  # the web server's imports are only paid by `crieur run`
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    app = App(load_settings(config))
+    asyncio.run(app.run(on_ready=lambda url: print(f"Crieur répond sur {url}", flush=True)))
+    return 0

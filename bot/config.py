@@ -1,0 +1,128 @@
+"""Configuration: one TOML file, every key overridable by `CRIEUR_<SECTION>_<KEY>`.
+
+Secrets come from the environment. An unknown or malformed key is an error that names it;
+without any file, Crieur serves its example pack on 127.0.0.1:8080 with a SQLite store.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+ENV_PREFIX = "CRIEUR_"
+ENV_CONFIG = "CRIEUR_CONFIG"
+ENV_DATA_DIR = "CRIEUR_DATA_DIR"
+
+
+class ConfigError(Exception):
+    """A configuration that cannot be used; the message names the file and key."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PackSection(_Section):
+    """Which knowledge pack to serve."""
+
+    path: Path | None = None
+
+
+class StorageSection(_Section):
+    """Where the store lives, as an SQLAlchemy URL."""
+
+    url: str | None = None
+
+
+class WebSection(_Section):
+    """The HTTP server: web chat, API and (later) webhooks."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    max_body_bytes: int = Field(default=16_384, ge=1_024, le=10_000_000)
+
+
+class Settings(_Section):
+    """The whole configuration."""
+
+    pack: PackSection = PackSection()
+    storage: StorageSection = StorageSection()
+    web: WebSection = WebSection()
+    data_dir: Path | None = None
+
+    def pack_path(self) -> Path:
+        if self.pack.path is not None:
+            return self.pack.path
+        return example_pack_path()
+
+    def data_path(self) -> Path:
+        if self.data_dir is not None:
+            return self.data_dir
+        xdg = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+        return Path(xdg) / "crieur"
+
+    def storage_url(self) -> str:
+        return self.storage.url or f"sqlite:///{self.data_path() / 'crieur.db'}"
+
+
+def example_pack_path() -> Path:
+    """The example pack shipped inside the package."""
+    return Path(str(files("knowledge").joinpath("example")))
+
+
+def _env_overrides(env: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    sections = {name for name in Settings.model_fields if name != "data_dir"}
+    result: dict[str, dict[str, str]] = {}
+    for name, value in env.items():
+        if not name.startswith(ENV_PREFIX) or name in (ENV_CONFIG, ENV_DATA_DIR):
+            continue
+        rest = name.removeprefix(ENV_PREFIX).lower()
+        section, _, key = rest.partition("_")
+        if section not in sections or not key:
+            raise ConfigError(f"variable d'environnement inconnue : {name}")
+        result.setdefault(section, {})[key] = value
+    return result
+
+
+def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    """Read the TOML file (if any), apply environment overrides, validate."""
+    env = os.environ if env is None else env
+    source = str(path or env.get(ENV_CONFIG) or "")
+    data: dict[str, Any] = {}
+    if source:
+        try:
+            data = tomllib.loads(Path(source).read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError(f"{source} : lecture impossible ({exc.strerror})") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{source} : TOML invalide ({exc})") from exc
+    for section, values in _env_overrides(env).items():
+        target = data.setdefault(section, {})
+        if isinstance(target, dict):
+            target.update(values)
+    if env.get(ENV_DATA_DIR):
+        data["data_dir"] = env[ENV_DATA_DIR]
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        where = source or "configuration"
+        details = "; ".join(_describe(error) for error in exc.errors())
+        raise ConfigError(f"{where} : {details}") from exc
+    if settings.pack.path is not None and not settings.pack.path.is_absolute() and source:
+        relative = Path(source).parent / settings.pack.path
+        settings = settings.model_copy(update={"pack": PackSection(path=relative)})
+    return settings
+
+
+def _describe(error: Any) -> str:
+    key = ".".join(str(part) for part in error["loc"])
+    env_name = ENV_PREFIX + "_".join(str(part) for part in error["loc"]).upper()
+    if error["type"] == "extra_forbidden":
+        return f"clé inconnue [{key}] (ou {env_name})"
+    return f"clé [{key}] (ou {env_name}) : {error['msg']}"

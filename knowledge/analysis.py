@@ -1,0 +1,151 @@
+"""Turns French text into matching terms: folding, stop-words, abbreviations, stems, synonyms.
+
+A synonym group becomes one concept term ("~poubelle") emitted beside the stems of the words
+that expressed it, so "OM", "ordures ménagères" and "poubelle" meet on the same term while
+"carte" alone still matches "carte d'identité" weakly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+
+import Stemmer
+
+from knowledge.lexicon import Lexicon
+from knowledge.text import words
+
+PHRASE_WORD_SHARE = 0.5
+SHORT_STEM = 5
+STEM_CACHE_LIMIT = 50_000
+
+
+class Analyzer:
+    """Analysis rules for one pack: Crieur's lexicon plus the pack's own synonyms."""
+
+    def __init__(
+        self,
+        lexicon: Lexicon,
+        extra_synonyms: Iterable[Sequence[str]] = (),
+        extra_stopwords: Iterable[str] = (),
+    ) -> None:
+        self.stopwords = lexicon.stopwords | frozenset(extra_stopwords)
+        self.abbreviations = lexicon.abbreviations
+        self._stemmer = Stemmer.Stemmer("french")
+        self._stems: dict[str, str] = {}
+        self.phrases: dict[tuple[str, ...], str] = {}
+        # Single words whose stem is short ("montant" -> "mont") are matched as written, so
+        # that "monter" does not become a price.
+        self.single_words: dict[str, str] = {}
+        self.phrases_text: list[str] = []
+        for group in _merge_groups([*lexicon.synonyms, *extra_synonyms], self._key):
+            concept = "~" + "_".join(self._key(group[0])) if self._key(group[0]) else ""
+            self.phrases_text.extend(group)
+            for member in group:
+                key = self._key(member)
+                if not key or not concept:
+                    continue
+                if len(key) == 1 and len(key[0]) < SHORT_STEM:
+                    for word in self.content(words(member)):
+                        self.single_words[word] = concept
+                else:
+                    self.phrases[key] = concept
+        self._longest = max((len(key) for key in self.phrases), default=1)
+        self.topic_terms = frozenset(
+            term
+            for topic in lexicon.topics
+            for term, share in self.weighted_terms(words(topic)).items()
+            if share == 1.0
+        )
+        # Weak words are matched on their bare stems: stop-word filtering must not drop them.
+        self.weak_terms = frozenset(
+            [self.stem(w) for phrase in lexicon.weak for w in words(phrase)]
+            + [term for phrase in lexicon.weak for term in self.terms(words(phrase))]
+        )
+
+    def stem(self, word: str) -> str:
+        stem = self._stems.get(word)
+        if stem is None:
+            stem = word if word.isdigit() else self._stemmer.stemWord(word)
+            if len(self._stems) >= STEM_CACHE_LIMIT:
+                self._stems.clear()
+            self._stems[word] = stem
+        return stem
+
+    def expand(self, folded_words: Iterable[str]) -> list[str]:
+        """Replace abbreviations and SMS spellings by their words."""
+        out: list[str] = []
+        for word in folded_words:
+            out.extend(self.abbreviations.get(word, (word,)))
+        return out
+
+    def content(self, folded_words: Iterable[str]) -> list[str]:
+        return [
+            w
+            for w in self.expand(folded_words)
+            if w.isdigit() or (len(w) > 1 and w not in self.stopwords)
+        ]
+
+    def _key(self, phrase: str) -> tuple[str, ...]:
+        return tuple(self.stem(w) for w in self.content(words(phrase)))
+
+    def terms(self, folded_words: Sequence[str]) -> list[str]:
+        """Matching terms for already-folded words (see `knowledge.text.words`)."""
+        return list(self.weighted_terms(folded_words))
+
+    def weighted_terms(self, folded_words: Sequence[str]) -> dict[str, float]:
+        """Terms in order of appearance, each with its share of weight in the text.
+
+        The words of a synonym phrase are kept beside its concept, so that "carte" still
+        meets "carte d'identité", but weigh less: the phrase counts about once, not once per
+        word.
+        """
+        content = self.content(folded_words)
+        stems = [self.stem(w) for w in content]
+        out: dict[str, float] = {}
+        i = 0
+        while i < len(stems):
+            for size in range(min(self._longest, len(stems) - i), 0, -1):
+                concept = self.phrases.get(tuple(stems[i : i + size]))
+                if size == 1 and concept is None:
+                    concept = self.single_words.get(content[i])
+                if concept is not None:
+                    out[concept] = 1.0
+                    for stem in stems[i : i + size]:
+                        out[stem] = max(out.get(stem, 0.0), PHRASE_WORD_SHARE)
+                    i += size
+                    break
+            else:
+                out[stems[i]] = 1.0
+                i += 1
+        return out
+
+    def analyze(self, text: str) -> list[str]:
+        return self.terms(words(text))
+
+
+def _merge_groups(
+    groups: Sequence[Sequence[str]], key: Callable[[str], tuple[str, ...]]
+) -> list[list[str]]:
+    """Union groups that share a member, so a pack can extend one of Crieur's groups."""
+    parent = list(range(len(groups)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    owner: dict[tuple[str, ...], int] = {}
+    for index, group in enumerate(groups):
+        for member in group:
+            k = key(member)
+            if not k:
+                continue
+            if k in owner:
+                parent[find(index)] = find(owner[k])
+            else:
+                owner[k] = index
+    merged: dict[int, list[str]] = {}
+    for index, group in enumerate(groups):
+        merged.setdefault(find(index), []).extend(group)
+    return list(merged.values())

@@ -1,0 +1,163 @@
+"""Finds the FAQ entry that answers a question, with a confidence between 0 and 1.
+
+The index is built once per pack snapshot. Terms are weighted by how rarely they appear in
+the entries' questions and variants (answers count a little), so that "passeport" weighs
+more than "demande". A question is scored against an entry by:
+
+- coverage: the share of the question's weight the entry explains, fully for terms of its
+  question or variants, half for terms only in its tags or answer. Words the pack never uses
+  count against it: that keeps "permis de conduire" away from "permis de construire";
+- focus: the share of the entry's closest question or variant that the question says;
+- ambiguity: when a second entry scores almost as well, the bot is less sure of the first.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from operator import itemgetter
+
+from knowledge.analysis import Analyzer
+from knowledge.pack.models import FaqEntry
+from knowledge.speller import Speller
+from knowledge.text import words
+
+BODY_WEIGHT = 0.5  # a term found only in an entry's tags or answer counts for this much
+BODY_DF_SHARE = 0.2  # an answer mentioning a term makes it this much less distinctive
+UNKNOWN_IDF_SHARE = 0.7  # a word the pack never uses weighs this share of the rarest term
+WEAK_IDF_SHARE = 0.5  # time, quantity and vague words (see lexicon/weights.yaml)
+FOCUS_WEIGHT = 0.3
+AMBIGUITY_PENALTY = 0.4  # applied as the runner-up's score nears the best one's
+CANDIDATES = 12
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """An entry and how confident the matcher is that it answers the question."""
+
+    entry: FaqEntry
+    score: float
+    coverage: float
+    focus: float
+
+
+@dataclass(frozen=True, slots=True)
+class _Indexed:
+    entry: FaqEntry
+    sentences: tuple[tuple[frozenset[str], float], ...]  # terms of a question or variant, weight
+    title: frozenset[str]  # every term of the question and variants
+
+
+class FaqMatcher:
+    """An immutable index of a pack's FAQ entries."""
+
+    def __init__(self, entries: Sequence[FaqEntry], analyzer: Analyzer) -> None:
+        self.analyzer = analyzer
+        vocabulary: Counter[str] = Counter()
+        titles: list[list[frozenset[str]]] = []
+        bodies: list[set[str]] = []
+        for entry in entries:
+            sentences = []
+            for sentence in (entry.question, *entry.variants):
+                folded = words(sentence)
+                vocabulary.update(folded)
+                sentences.append(frozenset(analyzer.terms(folded)))
+            folded = words(" ".join(entry.tags)) + words(entry.answer)
+            vocabulary.update(folded)
+            titles.append(sentences)
+            bodies.append(set(analyzer.terms(folded)))
+
+        title_df: Counter[str] = Counter(t for s in titles for t in frozenset().union(*s))
+        body_df: Counter[str] = Counter(t for b in bodies for t in b)
+        total = max(len(titles), 1)
+        self._idf = {
+            term: math.log(1 + (total - n + 0.5) / (n + 0.5))
+            for term in title_df.keys() | body_df.keys()
+            for n in [title_df[term] + BODY_DF_SHARE * max(body_df[term] - title_df[term], 0)]
+        }
+        self._max_idf = max(self._idf.values(), default=1.0)
+
+        title_postings: defaultdict[str, list[int]] = defaultdict(list)
+        body_postings: defaultdict[str, list[int]] = defaultdict(list)
+        indexed = []
+        for position, (entry, sentences, body) in enumerate(
+            zip(entries, titles, bodies, strict=True)
+        ):
+            title = frozenset().union(*sentences)
+            for term in title:
+                title_postings[term].append(position)
+            for term in body - title:
+                body_postings[term].append(position)
+            weighted = tuple((s, sum(self._idf[t] for t in s) or 1.0) for s in sentences)
+            indexed.append(_Indexed(entry, weighted, title))
+        self._entries = tuple(indexed)
+        self._title_postings = dict(title_postings)
+        self._body_postings = dict(body_postings)
+
+        for phrase in analyzer.phrases_text:
+            vocabulary.update(words(phrase))
+        for expansion in analyzer.abbreviations.values():
+            vocabulary.update(expansion)
+        for word in analyzer.stopwords:
+            vocabulary.pop(word, None)
+        # Stop-words and abbreviations are known (never corrected) but never a correction.
+        self.speller = Speller(
+            vocabulary, analyzer.stem, known=[*analyzer.stopwords, *analyzer.abbreviations]
+        )
+
+    def query_terms(self, text: str) -> dict[str, float]:
+        """The question's distinct terms, after typo correction, with their share of weight."""
+        return self.analyzer.weighted_terms(self.speller.correct_all(words(text)))
+
+    def _weights(self, terms: dict[str, float]) -> dict[str, float]:
+        """Each term's weight in the question."""
+        unknown = UNKNOWN_IDF_SHARE * self._max_idf
+        weak = self.analyzer.weak_terms
+        weights = {}
+        for term, share in terms.items():
+            value = self._idf.get(term, unknown) * share
+            weights[term] = value * WEAK_IDF_SHARE if term in weak or term.isdigit() else value
+        return weights
+
+    def search(self, text: str, limit: int = 3) -> list[Match]:
+        """Best entries first; empty when the question shares nothing with the pack."""
+        terms = self.query_terms(text)
+        if not terms:
+            return []
+        idf = self._weights(terms)
+        total = sum(idf.values()) or 1.0
+        # A topic word the entry's questions do not name costs as much as the rarest term.
+        topics = {
+            t: max(self._max_idf - idf[t], 0.0) for t in self.analyzer.topic_terms & terms.keys()
+        }
+        mass: defaultdict[int, float] = defaultdict(float)
+        for term in terms:
+            for position in self._title_postings.get(term, ()):
+                mass[position] += idf[term]
+            body_gain = BODY_WEIGHT * idf[term]
+            for position in self._body_postings.get(term, ()):
+                mass[position] += body_gain
+        best = heapq.nlargest(CANDIDATES, mass.items(), key=itemgetter(1))
+        query = terms.keys()
+        scored = []
+        for position, value in best:
+            item = self._entries[position]
+            title = item.title
+            coverage = value / (total + sum(v for t, v in topics.items() if t not in title))
+            focus = max(sum(idf[t] for t in s & query) / weight for s, weight in item.sentences)
+            scored.append(
+                ((coverage + FOCUS_WEIGHT * focus) / (1 + FOCUS_WEIGHT), coverage, focus, item)
+            )
+        scored.sort(key=itemgetter(0), reverse=True)
+        if not scored:
+            return []
+        runner_up = scored[1][0] if len(scored) > 1 else 0.0
+        closeness = runner_up / scored[0][0] if scored[0][0] else 0.0
+        penalty = 1 - AMBIGUITY_PENALTY * max(0.0, closeness - 0.5)
+        return [
+            Match(item.entry, round(score * (penalty if rank == 0 else 1), 4), coverage, focus)
+            for rank, (score, coverage, focus, item) in enumerate(scored[:limit])
+        ]

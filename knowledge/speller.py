@@ -1,0 +1,88 @@
+"""Typo tolerance: maps a word the pack never uses to the closest word it does use."""
+
+from __future__ import annotations
+
+import bisect
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+MEMO_LIMIT = 20_000
+
+
+class Speller:
+    """Corrects folded words against a known vocabulary.
+
+    Two kinds of slips are undone. Typos: typos rarely touch a word's first letter, and short
+    words have too many neighbours to be corrected safely, so only words of five letters or
+    more are corrected, to a word with the same first letter, one edit away up to seven
+    letters and two beyond. Truncations ("dérog", "appart", "biblio"): a word of four letters
+    or more that begins known words which all share one stem is completed to the most
+    frequent of them. Results are memoised, within a bound (the vocabulary is immutable).
+    """
+
+    def __init__(
+        self,
+        vocabulary: Counter[str],
+        stem: Callable[[str], str],
+        known: Iterable[str] = (),
+        min_length: int = 5,
+    ) -> None:
+        self._known = frozenset(vocabulary) | frozenset(known)
+        self._min_length = min_length
+        self._stem = stem
+        self._counts = vocabulary
+        by_length: defaultdict[tuple[str, int], list[str]] = defaultdict(list)
+        for word, _count in vocabulary.most_common():
+            if len(word) >= min_length - 1 and word.isalpha():
+                by_length[word[0], len(word)].append(word)
+        self._by_length = dict(by_length)
+        self._sorted = sorted(w for w in vocabulary if w.isalpha())
+        self._memo: dict[str, str | None] = {}
+
+    def __contains__(self, word: str) -> bool:
+        return word in self._known
+
+    def correct(self, word: str) -> str | None:
+        """The known word `word` was meant to be, or None (for known words too)."""
+        if word in self._known or len(word) < 4 or not word.isalpha():
+            return None
+        if word in self._memo:
+            return self._memo[word]
+        result = self._edited(word) if len(word) >= self._min_length else None
+        result = result or self._completed(word)
+        if len(self._memo) >= MEMO_LIMIT:
+            self._memo.clear()
+        self._memo[word] = result
+        return result
+
+    def _edited(self, word: str) -> str | None:
+        budget = 1 if len(word) <= 7 else 2
+        best: tuple[float, str] | None = None
+        for length in range(len(word) - budget, len(word) + budget + 1):
+            found = process.extractOne(
+                word,
+                self._by_length.get((word[0], length), ()),
+                scorer=OSA.distance,
+                score_cutoff=budget,
+            )
+            if found is not None and (best is None or found[1] < best[0]):
+                best = (found[1], found[0])
+        return best[1] if best is not None else None
+
+    def _completed(self, word: str) -> str | None:
+        start = bisect.bisect_left(self._sorted, word)
+        candidates = []
+        for known in self._sorted[start : start + 50]:
+            if not known.startswith(word):
+                break
+            if len(known) >= len(word) + 2:
+                candidates.append(known)
+        if not candidates or len({self._stem(c) for c in candidates}) > 1:
+            return None
+        return max(candidates, key=lambda c: self._counts[c])
+
+    def correct_all(self, folded_words: Iterable[str]) -> list[str]:
+        return [self.correct(w) or w for w in folded_words]
