@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 import Stemmer
 
 from knowledge.lexicon import Lexicon
+from knowledge.morphology import conjugations
 from knowledge.text import words
 
 PHRASE_WORD_SHARE = 0.5
@@ -44,10 +45,13 @@ class Analyzer:
                 key = self._key(member)
                 if not key or not concept:
                     continue
-                if len(key) == 1 and len(key[0]) < SHORT_STEM:
+                if len(key) == 1:
                     for word in self.content(words(member)):
-                        self.single_words[word] = concept
-                else:
+                        for form in conjugations(word):  # "refais" is "refaire"
+                            self.single_words.setdefault(form, concept)
+                        if len(key[0]) < SHORT_STEM:
+                            self.single_words[word] = concept
+                if len(key) > 1 or len(key[0]) >= SHORT_STEM:
                     self.phrases[key] = concept
         self._longest = max((len(key) for key in self.phrases), default=1)
         self.topic_terms = frozenset(
@@ -106,8 +110,8 @@ class Analyzer:
         while i < len(stems):
             for size in range(min(self._longest, len(stems) - i), 0, -1):
                 concept = self.phrases.get(tuple(stems[i : i + size]))
-                if size == 1 and concept is None:
-                    concept = self.single_words.get(content[i])
+                if size == 1:
+                    concept = self.single_words.get(content[i], concept)
                 if concept is not None:
                     out[concept] = 1.0
                     for stem in stems[i : i + size]:

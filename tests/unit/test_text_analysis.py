@@ -1,0 +1,66 @@
+"""French text analysis: folding, elisions, abbreviations, stems, synonyms, typos."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from knowledge.analysis import Analyzer
+from knowledge.lexicon import Lexicon, builtin_lexicon
+from knowledge.speller import Speller
+from knowledge.text import fold, words
+
+
+def test_fold_and_words() -> None:
+    assert fold("  Œuvre   d’ÉTÉ  ") == "oeuvre d'ete"
+    assert words("L'acte d'état-civil, qu'est-ce ?") == [
+        "l",
+        "acte",
+        "d",
+        "etat",
+        "civil",
+        "qu",
+        "est",
+        "ce",
+    ]
+    assert words("déchèterie DECHETTERIE") == ["decheterie", "dechetterie"]
+    assert words("😀 <script>") == ["script"]
+
+
+def test_stopwords_elisions_and_abbreviations() -> None:
+    analyzer = Analyzer(builtin_lexicon())
+    terms = analyzer.analyze("Bonjour, j'voudrais un rdv stp pour ma CNI")
+    assert "bonjour" not in terms and "stp" not in terms
+    assert analyzer.analyze("rdv")[0] == analyzer.analyze("rendez-vous")[0]
+    assert set(analyzer.analyze("CNI")) <= set(analyzer.analyze("carte nationale d'identité"))
+
+
+def test_synonyms_meet_on_one_concept() -> None:
+    analyzer = Analyzer(builtin_lexicon())
+    poubelle = analyzer.analyze("poubelle")
+    ordures = analyzer.analyze("ordures ménagères")
+    assert {t for t in poubelle if t.startswith("~")} & {t for t in ordures if t.startswith("~")}
+
+
+def test_short_stems_do_not_conflate_synonyms() -> None:
+    lexicon = Lexicon(frozenset(), {}, (("tarif", "montant"),))
+    analyzer = Analyzer(lexicon)
+    assert "~tarif" in analyzer.analyze("montant")
+    assert "~tarif" not in analyzer.analyze("monter une association")
+
+
+def test_pack_synonyms_extend_builtin_groups() -> None:
+    stopwords = builtin_lexicon().stopwords
+    lexicon = Lexicon(stopwords, {}, (("salle des fêtes", "salle polyvalente"),))
+    analyzer = Analyzer(lexicon, [("la Tuilerie", "salle polyvalente")])
+    assert analyzer.analyze("Tuilerie")[0] == analyzer.analyze("salle des fêtes")[0]
+
+
+def test_speller_fixes_typos_and_truncations_not_short_words() -> None:
+    vocabulary = Counter({"poubelle": 5, "passeport": 3, "derogation": 2, "vote": 4, "date": 4})
+    speller = Speller(vocabulary, stem=lambda w: w[:6])
+    assert speller.correct("poubele") == "poubelle"
+    assert speller.correct("pasport") == "passeport"
+    assert speller.correct("dérog".replace("é", "e")) == "derogation"
+    assert speller.correct("pote") is None  # four letters: too many neighbours
+    assert speller.correct("lunettes") is None
+    assert speller.correct("poubelle") is None  # already known
