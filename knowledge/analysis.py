@@ -60,6 +60,9 @@ class Analyzer:
             for term, share in self.weighted_terms(words(topic)).items()
             if share == 1.0
         )
+        self.known_words = frozenset(
+            word for phrase in (*lexicon.weak, *lexicon.topics) for word in words(phrase)
+        )
         # Weak words are matched on their bare stems: stop-word filtering must not drop them.
         self.weak_terms = frozenset(
             [self.stem(w) for phrase in lexicon.weak for w in words(phrase)]

@@ -103,9 +103,12 @@ class FaqMatcher:
             vocabulary.update(expansion)
         for word in analyzer.stopwords:
             vocabulary.pop(word, None)
-        # Stop-words and abbreviations are known (never corrected) but never a correction.
+        # Stop-words, abbreviations and weak words are known (never corrected), but are
+        # never offered as a correction.
         self.speller = Speller(
-            vocabulary, analyzer.stem, known=[*analyzer.stopwords, *analyzer.abbreviations]
+            vocabulary,
+            analyzer.stem,
+            known=[*analyzer.stopwords, *analyzer.abbreviations, *analyzer.known_words],
         )
 
     def query_terms(self, text: str) -> dict[str, float]:

@@ -20,7 +20,7 @@ class Speller:
     Two kinds of slips are undone. Typos: typos rarely touch a word's first letter, and short
     words have too many neighbours to be corrected safely, so only words of five letters or
     more are corrected, to a word with the same first letter, one edit away up to six
-    letters and two beyond. Truncations ("dérog", "appart", "biblio"): a word of four letters
+    letters and two beyond. Truncations ("dérog", "appart", "biblio"): a word of five letters
     or more that begins known words which all share one stem is completed to the most
     frequent of them. Results are memoised, within a bound (the vocabulary is immutable).
     """
@@ -55,7 +55,8 @@ class Speller:
         if word in self._memo:
             return self._memo[word]
         result = self._edited(word) if len(word) >= self._min_length else None
-        result = result or self._completed(word)
+        if result is None and len(word) >= self._min_length:
+            result = self._completed(word)
         if len(self._memo) >= MEMO_LIMIT:
             self._memo.clear()
         self._memo[word] = result

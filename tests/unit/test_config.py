@@ -43,3 +43,9 @@ def test_errors_name_the_key(tmp_path: Path, toml: str, env: dict[str, str], nam
     with pytest.raises(ConfigError) as raised:
         load_settings(config, env=env)
     assert named in str(raised.value)
+
+
+def test_the_documented_example_configuration_is_valid() -> None:
+    root = Path(__file__).resolve().parents[2]
+    settings = load_settings(root / "deploy" / "crieur.example.toml", env={})
+    assert settings.web.port == 8080 and settings.storage.url
