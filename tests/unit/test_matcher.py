@@ -31,13 +31,13 @@ FAQ = [
         "id": "decheterie",
         "question": "Quels sont les horaires de la déchetterie ?",
         "variants": ["Déchets acceptés à la déchetterie"],
-        "answer": "La déchetterie est ouverte le mercredi et le samedi. Gravats et encombrants acceptés.",
+        "answer": "La déchetterie ouvre le mercredi et le samedi. Gravats et encombrants acceptés.",
     },
     {
         "id": "permis-construire",
         "question": "Faut-il un permis de construire pour agrandir ma maison ?",
         "variants": ["Extension de maison", "Dépôt d'un permis de construire"],
-        "answer": "Au-delà de 20 m², un permis de construire est nécessaire. Le dossier se dépose en mairie.",
+        "answer": "Au-delà de 20 m², un permis de construire est nécessaire ; dossier en mairie.",
     },
     {
         "id": "salle",

@@ -12,8 +12,6 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import pytest
-
 from knowledge.snapshot import Knowledge
 from tests.conftest import DATA
 
