@@ -18,7 +18,7 @@ from knowledge.pack.models import FaqEntry
 from knowledge.text import words
 
 # Calibrated on question sets of residents' wording (see tests/unit/test_matcher_quality.py):
-ANSWER_THRESHOLD = 0.42  # at or above: answer from the best entry
+ANSWER_THRESHOLD = 0.45  # at or above: answer from the best entry
 SUGGEST_THRESHOLD = 0.2  # between the two: fallback, with the closest entries as suggestions
 MAX_SUGGESTIONS = 3
 

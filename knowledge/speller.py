@@ -19,7 +19,7 @@ class Speller:
 
     Two kinds of slips are undone. Typos: typos rarely touch a word's first letter, and short
     words have too many neighbours to be corrected safely, so only words of five letters or
-    more are corrected, to a word with the same first letter, one edit away up to six
+    more are corrected, to a word with the same first letter, one edit away up to seven
     letters and two beyond. Truncations ("dérog", "appart", "biblio"): a word of five letters
     or more that begins known words which all share one stem is completed to the most
     frequent of them. Results are memoised, within a bound (the vocabulary is immutable).
@@ -63,7 +63,7 @@ class Speller:
         return result
 
     def _edited(self, word: str) -> str | None:
-        budget = 1 if len(word) < 7 else 2
+        budget = 1 if len(word) <= 7 else 2
         best: tuple[float, str] | None = None
         for length in range(len(word) - budget, len(word) + budget + 1):
             found = process.extractOne(

@@ -66,7 +66,7 @@ def knowledge(tmp_path_factory: pytest.TempPathFactory) -> Knowledge:
         ("Comment renouveler ma carte d'identité ?", "carte-identite"),
         ("ma carte d'identite est perimee je la refais comment", "carte-identite"),
         ("refaire ma cni svp", "carte-identite"),
-        ("combien coute un pasport", "passeport"),
+        ("combien coute un passport", "passeport"),
         ("horaires dechetterie", "decheterie"),
         ("la décheterie est ouverte quand ?", "decheterie"),
         ("je veux agrandir ma maison, il faut un permis ?", "permis-construire"),

@@ -59,7 +59,7 @@ def test_speller_fixes_typos_and_truncations_not_short_words() -> None:
     vocabulary = Counter({"poubelle": 5, "passeport": 3, "derogation": 2, "vote": 4, "date": 4})
     speller = Speller(vocabulary, stem=lambda w: w[:6])
     assert speller.correct("poubele") == "poubelle"
-    assert speller.correct("pasport") == "passeport"
+    assert speller.correct("passport") == "passeport"
     assert speller.correct("dérog".replace("é", "e")) == "derogation"
     assert speller.correct("pote") is None  # four letters: too many neighbours
     assert speller.correct("lunettes") is None
