@@ -39,6 +39,7 @@ class Commune(PackModel):
     timezone: str = "Europe/Paris"
     holidays: HolidayCalendar = HolidayCalendar()
     language: Literal["fr"] = "fr"
+    school_zone: Literal["A", "B", "C"] | None = None  # default: from the postcode
     contact: Contact
 
     @field_validator("timezone")

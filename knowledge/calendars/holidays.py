@@ -1,0 +1,79 @@
+"""Public and school holidays, from the `holidays` package (no hand-written list).
+
+The pack's `commune.yaml` names the country and subdivision ("57", "67", "68" add the
+Alsace-Moselle days). School holidays follow the commune's school zone (A, B or C), given
+in `commune.yaml` or deduced from the département of its postcode.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from functools import cached_property
+
+import holidays as holidays_lib
+
+from knowledge.pack.models import Commune
+
+# Académies by zone (calendrier scolaire national); Corsica and overseas have their own.
+_ZONES = {
+    "A": "01 03 07 15 16 17 19 21 23 24 25 26 33 38 39 40 42 43 47 58 63 64 69 70 71 73 74 79"
+    " 86 87 89 90",
+    "B": "02 04 05 06 08 10 13 14 18 22 27 28 29 35 36 37 41 44 45 49 50 51 52 53 54 55 56 57"
+    " 59 60 61 62 67 68 72 76 80 83 84 85 88",
+    "C": "09 11 12 30 31 32 34 46 48 65 66 75 77 78 81 82 91 92 93 94 95",
+}
+ZONE_OF_DEPARTEMENT = {dep: zone for zone, deps in _ZONES.items() for dep in deps.split()}
+_ALSACE_MOSELLE = {"57": "57", "67": "6AE", "68": "6AE"}
+
+
+def school_zone(commune: Commune) -> str | None:
+    """The commune's school zone: declared, or deduced from its postcode's département."""
+    if commune.school_zone:
+        return commune.school_zone
+    match = re.search(r"\b(\d{2})\d{3}\b", commune.contact.address or "")
+    return ZONE_OF_DEPARTEMENT.get(match.group(1)) if match else None
+
+
+class HolidayCalendar:
+    """Named public holidays and school holidays of one commune, in French."""
+
+    def __init__(self, commune: Commune, years: range) -> None:
+        self._commune = commune
+        self._years = list(years)
+
+    @cached_property
+    def _public(self) -> dict[date, str]:
+        country = self._commune.holidays.country
+        subdivision = self._commune.holidays.subdivision
+        subdiv = _ALSACE_MOSELLE.get(subdivision or "", subdivision) if country == "FR" else subdivision
+        table = holidays_lib.country_holidays(
+            country, subdiv=subdiv, years=self._years, language="fr"
+        )
+        return {day: _french_name(name) for day, name in table.items()}
+
+    @cached_property
+    def _school(self) -> dict[date, str]:
+        zone = school_zone(self._commune)
+        if self._commune.holidays.country != "FR" or zone is None:
+            return {}
+        table = holidays_lib.country_holidays(
+            "FR", subdiv=f"Zone {zone}", years=self._years, categories=("school",), language="fr"
+        )
+        return dict(table.items())
+
+    def public_holiday(self, day: date) -> str | None:
+        """The French name of the public holiday on `day` ("Noël"), or None."""
+        return self._public.get(day)
+
+    def public_holidays(self) -> dict[date, str]:
+        return dict(self._public)
+
+    def school_holiday(self, day: date) -> str | None:
+        """The name of the school holidays covering `day` ("Vacances de Noël"), or None."""
+        return self._school.get(day)
+
+
+def _french_name(name: str) -> str:
+    # The package joins two holidays on one day with "; " (rare in France).
+    return name.split(";")[0].strip()
