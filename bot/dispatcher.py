@@ -11,12 +11,13 @@ import unicodedata
 from collections.abc import Callable
 
 from bot import texts
+from bot.conversations import Conversations
 from bot.messages import Answer, Choice, Inbound
-from knowledge.snapshot import Knowledge, Reply
+from knowledge.reply import FAQ_CHOICE, STREET_CHOICE, Reply
+from knowledge.snapshot import Knowledge
 from knowledge.text import words
 
 MAX_QUESTION_CHARS = 1_000
-CHOICE_PREFIX = "faq:"
 _GREETINGS = frozenset(
     {"bonjour", "bonsoir", "salut", "coucou", "hello", "bjr", "slt", "hey", "yo"}
 )
@@ -34,14 +35,19 @@ def clean_text(text: str) -> str:
 class Dispatcher:
     """Answers inbound messages from the current knowledge snapshot."""
 
-    def __init__(self, knowledge: Callable[[], Knowledge]) -> None:
+    def __init__(
+        self, knowledge: Callable[[], Knowledge], conversations: Conversations | None = None
+    ) -> None:
         self._knowledge = knowledge  # called per message, so a reload is seen at once
+        self.conversations = conversations or Conversations()
 
     async def handle(self, inbound: Inbound) -> Answer:
         knowledge = self._knowledge()
-        if inbound.choice is not None:
-            return self._choice(knowledge, inbound.choice)
         text = clean_text(inbound.text)
+        if inbound.choice is not None:
+            if not inbound.choice.startswith(STREET_CHOICE):
+                return self._choice(knowledge, inbound.choice)
+            text = inbound.choice.removeprefix(STREET_CHOICE)
         if not text:
             return Answer(texts.EMPTY, "accueil")
         if len(text) > MAX_QUESTION_CHARS:
@@ -55,7 +61,10 @@ class Dispatcher:
             return Answer(texts.GREETING_REPLY, "accueil")
         if set(folded) <= _THANKS | {"beaucoup", "bien", "tres", "c", "est", "bonne", "journee"}:
             return Answer(texts.THANKS_REPLY, "accueil")
-        return _to_answer(knowledge.answer(text, inbound.received_at))
+        context = self.conversations.context(inbound.address, inbound.received_at)
+        reply = knowledge.answer(text, inbound.received_at, context)
+        self.conversations.update(inbound.address, text, reply, inbound.received_at)
+        return _to_answer(reply)
 
     def _command(self, knowledge: Knowledge, text: str) -> Answer:
         command = text.split()[0].lower().split("@")[0]
@@ -65,15 +74,15 @@ class Dispatcher:
 
     def _choice(self, knowledge: Knowledge, payload: str) -> Answer:
         reply = None
-        if payload.startswith(CHOICE_PREFIX):
-            reply = knowledge.entry(payload.removeprefix(CHOICE_PREFIX))
+        if payload.startswith(FAQ_CHOICE):
+            reply = knowledge.entry(payload.removeprefix(FAQ_CHOICE))
         if reply is None:
             return Answer(texts.UNKNOWN_CHOICE, "aide")
         return _to_answer(reply)
 
 
 def _to_answer(reply: Reply) -> Answer:
-    choices = tuple(Choice(s.label, CHOICE_PREFIX + s.entry_id) for s in reply.suggestions)
+    choices = tuple(Choice(s.label, s.payload) for s in reply.suggestions)
     return Answer(reply.text, reply.source, reply.score, choices, reply.links)
 
 

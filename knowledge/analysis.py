@@ -129,6 +129,9 @@ class Analyzer:
     def analyze(self, text: str) -> list[str]:
         return self.terms(words(text))
 
+    def analyze_weighted(self, text: str) -> dict[str, float]:
+        return self.weighted_terms(words(text))
+
 
 def _merge_groups(
     groups: Sequence[Sequence[str]], key: Callable[[str], tuple[str, ...]]

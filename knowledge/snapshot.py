@@ -5,51 +5,37 @@ A reload builds a new snapshot and swaps it in; readers never see a half-built i
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from knowledge import phrases
 from knowledge.analysis import Analyzer
+from knowledge.answers.router import DatedAnswers
+from knowledge.calendars.holidays import HolidayCalendar
 from knowledge.lexicon import Lexicon, builtin_lexicon
 from knowledge.matcher import FaqMatcher, Match
 from knowledge.pack import Pack, load_pack
 from knowledge.pack.models import FaqEntry
+from knowledge.reply import FAQ_CHOICE, Context, Reply, Suggestion
 from knowledge.text import words
 
 # Calibrated on question sets of residents' wording (see tests/unit/test_matcher_quality.py):
 ANSWER_THRESHOLD = 0.45  # at or above: answer from the best entry
 SUGGEST_THRESHOLD = 0.2  # between the two: fallback, with the closest entries as suggestions
 MAX_SUGGESTIONS = 3
-
-
-@dataclass(frozen=True, slots=True)
-class Suggestion:
-    """An entry offered to the resident when the bot is not sure enough to answer."""
-
-    label: str
-    entry_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class Reply:
-    """What the knowledge says to a question. `source` is None exactly for the fallback."""
-
-    text: str
-    source: str | None
-    score: float
-    suggestions: tuple[Suggestion, ...] = ()
-    links: tuple[str, ...] = ()
+STREET_REPLY_WORDS = 12  # a longer message is a new question, not the street asked for
 
 
 class Knowledge:
-    """A pack ready to answer: analyser, FAQ index and the pack itself."""
+    """A pack ready to answer: analyser, FAQ index, calendars and the pack itself."""
 
     def __init__(self, pack: Pack, lexicon: Lexicon | None = None) -> None:
         self.pack = pack
         lexicon = lexicon or builtin_lexicon()
         self.analyzer = Analyzer(lexicon, pack.synonyms, words(pack.commune.name))
         self.matcher = FaqMatcher(pack.faq, self.analyzer)
+        self.holidays = HolidayCalendar(pack.commune)
+        self.dated = DatedAnswers(pack, self.holidays, self.analyzer)
         self._entries = {entry.id: entry for entry in pack.faq}
 
     @classmethod
@@ -60,12 +46,37 @@ class Knowledge:
     def fallback(self) -> str:
         return self.pack.commune.contact.fallback
 
-    def answer(self, question: str, now: datetime) -> Reply:
+    def answer(self, question: str, now: datetime, context: Context | None = None) -> Reply:
         """The best answer to `question` asked at `now` (timezone-aware)."""
+        context = context or Context()
+        local = now.astimezone(self.pack.commune.tz)
+        if context.pending_question and len(words(question)) <= STREET_REPLY_WORDS:
+            reply = self._street_reply(question, local, context)
+            if reply is not None:
+                return reply
         matches = self.matcher.search(question, limit=MAX_SUGGESTIONS + 1)
-        if matches and matches[0].score >= ANSWER_THRESHOLD:
+        confident = bool(matches) and matches[0].score >= ANSWER_THRESHOLD
+        terms = self.matcher.query_terms(question)
+        dated = self.dated.answer(self.dated.read(question, local, terms), context, confident)
+        if dated is not None:
+            return dated
+        if confident:
             return self._from_entry(matches[0].entry, matches[0].score)
         return self._fallback(matches)
+
+    def _street_reply(self, text: str, now: datetime, context: Context) -> Reply | None:
+        """The resident answered "which street?": answer the question they asked before."""
+        assert context.pending_question is not None
+        places = tuple(self.dated.streets.find(text))
+        if not places:
+            return None
+        if len({p.zone for p in places}) > 1:
+            return self.dated.ask_street(places)
+        resumed = Context(place=places[0])
+        terms = self.matcher.query_terms(context.pending_question)
+        read = self.dated.read(context.pending_question, now, terms)
+        reply = self.dated.answer(read, resumed, faq_confident=False)
+        return reply if reply is not None else None
 
     def entry(self, entry_id: str) -> Reply | None:
         """The answer of one entry, as when a resident taps a suggestion."""
@@ -77,7 +88,7 @@ class Knowledge:
 
     def _fallback(self, matches: list[Match]) -> Reply:
         close = tuple(
-            Suggestion(m.entry.question, m.entry.id)
+            Suggestion(m.entry.question, FAQ_CHOICE + m.entry.id)
             for m in matches[:MAX_SUGGESTIONS]
             if m.score >= SUGGEST_THRESHOLD
         )

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from functools import cached_property
 
 import holidays as holidays_lib
 
@@ -36,42 +35,55 @@ def school_zone(commune: Commune) -> str | None:
 
 
 class HolidayCalendar:
-    """Named public holidays and school holidays of one commune, in French."""
+    """Named public holidays and school holidays of one commune, in French.
 
-    def __init__(self, commune: Commune, years: range) -> None:
+    Years are computed on first use and kept (a pack snapshot lives for hours or days).
+    """
+
+    def __init__(self, commune: Commune, years: range | None = None) -> None:
         self._commune = commune
-        self._years = list(years)
+        self._public: dict[int, dict[date, str]] = {}
+        self._school: dict[int, dict[date, str]] = {}
+        for year in years or ():
+            self._public_year(year)
 
-    @cached_property
-    def _public(self) -> dict[date, str]:
-        country = self._commune.holidays.country
-        subdivision = self._commune.holidays.subdivision
-        subdiv = _ALSACE_MOSELLE.get(subdivision or "", subdivision) if country == "FR" else subdivision
-        table = holidays_lib.country_holidays(
-            country, subdiv=subdiv, years=self._years, language="fr"
-        )
-        return {day: _french_name(name) for day, name in table.items()}
+    def _public_year(self, year: int) -> dict[date, str]:
+        if year not in self._public:
+            country = self._commune.holidays.country
+            subdivision = self._commune.holidays.subdivision
+            if country == "FR":
+                subdivision = _ALSACE_MOSELLE.get(subdivision or "", subdivision)
+            table = holidays_lib.country_holidays(
+                country, subdiv=subdivision, years=year, language="fr"
+            )
+            self._public[year] = {day: _french_name(name) for day, name in table.items()}
+        return self._public[year]
 
-    @cached_property
-    def _school(self) -> dict[date, str]:
-        zone = school_zone(self._commune)
-        if self._commune.holidays.country != "FR" or zone is None:
-            return {}
-        table = holidays_lib.country_holidays(
-            "FR", subdiv=f"Zone {zone}", years=self._years, categories=("school",), language="fr"
-        )
-        return dict(table.items())
+    def _school_year(self, year: int) -> dict[date, str]:
+        if year not in self._school:
+            zone = school_zone(self._commune)
+            table: dict[date, str] = {}
+            if self._commune.holidays.country == "FR" and zone is not None:
+                found = holidays_lib.country_holidays(
+                    "FR", subdiv=f"Zone {zone}", years=year, categories=("school",), language="fr"
+                )
+                table = dict(found.items())
+            self._school[year] = table
+        return self._school[year]
 
     def public_holiday(self, day: date) -> str | None:
         """The French name of the public holiday on `day` ("Noël"), or None."""
-        return self._public.get(day)
+        return self._public_year(day.year).get(day)
 
-    def public_holidays(self) -> dict[date, str]:
-        return dict(self._public)
+    def public_holidays(self, years: range | None = None) -> dict[date, str]:
+        """Every public holiday of `years` (by default, the years already looked at)."""
+        for year in years or ():
+            self._public_year(year)
+        return {day: name for table in self._public.values() for day, name in table.items()}
 
     def school_holiday(self, day: date) -> str | None:
         """The name of the school holidays covering `day` ("Vacances de Noël"), or None."""
-        return self._school.get(day)
+        return self._school_year(day.year).get(day)
 
 
 def _french_name(name: str) -> str:

@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Collection
 from typing import Literal, Self
 
-from pydantic import AwareDatetime, Field, field_validator, model_validator
+from opening_hours import OpeningHours, validate
+from pydantic import AwareDatetime, Field, TypeAdapter, field_validator, model_validator
 
-from knowledge.pack.fields import WEEKDAYS, Clock, PackModel, Range, Slug, Text, Weekday
+from knowledge.pack.fields import (
+    WEEKDAYS,
+    Clock,
+    PackModel,
+    Range,
+    Slug,
+    Text,
+    TimeRange,
+    Weekday,
+)
 
 
 class Closure(PackModel):
@@ -32,8 +44,74 @@ class Closure(PackModel):
         return self
 
 
+WeekHours = dict[Weekday, tuple[TimeRange, ...]]
+OSM_EXAMPLE = "Mo-Fr 08:30-12:00,13:30-17:30; Sa 09:00-12:00; PH off"
+_WEEK_HOURS: TypeAdapter[WeekHours] = TypeAdapter(dict[Weekday, tuple[Range, ...]])
+_OSM_HOLIDAY = re.compile(r"\b(PH|SH)\b")
+_OSM_COMMENT = re.compile(r'("[^"]*")')
+
+
+def osm_mentions(expression: str, selector: str) -> bool:
+    """Whether an OSM expression uses the holiday selector ("PH" or "SH") outside comments."""
+    return any(
+        selector in _OSM_HOLIDAY.findall(part)
+        for index, part in enumerate(_OSM_COMMENT.split(expression))
+        if index % 2 == 0
+    )
+
+
+def osm_for_day(expression: str, selectors: Collection[str], weekday: str) -> str:
+    """The expression with the `selectors` ("PH", "SH") replaced by `weekday` ("Mo".."Su").
+
+    Evaluated on a day of that weekday, the rewritten expression applies the holiday rules
+    exactly as if the day were a holiday, whatever calendar the OSM library knows.
+    """
+    parts = _OSM_COMMENT.split(expression)
+    for index in range(0, len(parts), 2):
+        parts[index] = _OSM_HOLIDAY.sub(
+            lambda match: weekday if match.group(1) in selectors else match.group(1),
+            parts[index],
+        )
+    return "".join(parts)
+
+
+def _osm_hours(expression: str) -> str:
+    expression = expression.strip()
+    if not expression:
+        raise ValueError(
+            'horaires vides : donnez une liste par jour (lundi: ["08:30-12:00"])'
+            f' ou une expression OpenStreetMap comme "{OSM_EXAMPLE}"'
+        )
+    if not validate(expression):
+        raise ValueError(
+            f'horaires OpenStreetMap invalides "{expression}"{_osm_error_at(expression)} ;'
+            f' exemple : "{OSM_EXAMPLE}"'
+        )
+    if not validate(osm_for_day(expression, ("PH", "SH"), "Mo")):
+        raise ValueError(
+            f'horaires OpenStreetMap "{expression}" : cette façon d\'écrire les jours fériés'
+            " ou les vacances (PH, SH) n'est pas prise en charge ; écrivez par exemple"
+            ' "PH off" ou "PH 10:00-12:00"'
+        )
+    return expression
+
+
+def _osm_error_at(expression: str) -> str:
+    """Where the OSM parser stopped, e.g. " (erreur au caractère 7)", or ""."""
+    try:
+        OpeningHours(expression)
+    except Exception as exc:  # opening_hours.ParserError, absent from the library's stubs
+        where = re.search(r"--> \d+:(\d+)", str(exc))
+        return f" (erreur au caractère {where.group(1)})" if where else ""
+    return ""
+
+
 class Service(PackModel):
-    """A public place or service and its opening hours."""
+    """A public place or service and its opening hours.
+
+    `hours` is either a dict weekday -> ranges, or an OpenStreetMap `opening_hours`
+    expression such as "Mo-Fr 08:30-12:00,13:30-17:30; Sa 09:00-12:00; PH off".
+    """
 
     id: Slug
     name: Text
@@ -43,8 +121,21 @@ class Service(PackModel):
     email: str | None = None
     website: str | None = None
     manager: str | None = None
-    hours: dict[Weekday, tuple[Range, ...]] = Field(default_factory=dict)
+    hours: WeekHours | str = Field(default_factory=dict)
     closures: tuple[Closure, ...] = ()
+
+    @field_validator("hours", mode="plain")
+    @classmethod
+    def _weekdays_or_osm(cls, value: object) -> WeekHours | str:
+        # Validated by hand so that only the form actually written is reported on.
+        if isinstance(value, str):
+            return _osm_hours(value)
+        if isinstance(value, dict):
+            return _WEEK_HOURS.validate_python(value)
+        raise ValueError(
+            'doit être une liste par jour (lundi: ["08:30-12:00"]) ou une expression'
+            f' OpenStreetMap entre guillemets, comme "{OSM_EXAMPLE}"'
+        )
 
 
 class MonthDay(PackModel):
@@ -84,20 +175,42 @@ class Stream(PackModel):
 
 
 class Rule(PackModel):
-    """When a zone's door-to-door collection of one stream happens."""
+    """When a zone's door-to-door collection of one stream happens: a weekly or fortnightly
+    rule (`weekday`, `every`, `anchor`), or an iCalendar feed (`ical`, a path relative to
+    the pack folder) that gives the real dates."""
 
-    weekday: Weekday
+    weekday: Weekday | None = None
     every: Literal[1, 2] = 1
     anchor: dt.date | None = None
+    ical: str | None = None
 
     @model_validator(mode="after")
     def _anchor_fits(self) -> Self:
+        if self.ical is not None:
+            return self._feed_only()
+        if self.weekday is None:
+            raise ValueError('il faut "weekday" (jour de collecte), ou bien "ical" (fichier .ics)')
         if self.every == 2 and self.anchor is None:
             raise ValueError('"anchor" est obligatoire quand "every" vaut 2')
         if self.anchor is not None and WEEKDAYS[self.anchor.weekday()] != self.weekday:
             raise ValueError(
                 f'"anchor" ({self.anchor.isoformat()}) est un {WEEKDAYS[self.anchor.weekday()]},'
                 f" pas un {self.weekday}"
+            )
+        return self
+
+    def _feed_only(self) -> Self:
+        if self.weekday is not None:
+            raise ValueError('donnez soit "weekday", soit "ical", pas les deux')
+        if self.anchor is not None or "every" in self.model_fields_set:
+            raise ValueError(
+                'avec "ical", les dates viennent du fichier : retirez "every" et "anchor"'
+            )
+        parts = (self.ical or "").replace("\\", "/").split("/")
+        if not parts[-1].strip() or parts[0] == "" or ".." in parts or ":" in parts[0]:
+            raise ValueError(
+                f'"ical" ("{self.ical}") doit être le chemin d\'un fichier .ics du dossier du pack,'
+                " par exemple nord-ordures.ics"
             )
         return self
 

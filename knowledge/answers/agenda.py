@@ -1,0 +1,100 @@
+"""Agenda answers: when and where an event takes place, or what is on in a period."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from knowledge import phrases
+from knowledge.analysis import Analyzer
+from knowledge.answers.question import Question
+from knowledge.pack.calendar_models import Event
+
+LISTING_WORDS = (
+    r"se passe|passera|organise|organisee?s?|prevu|prevue?s?|programme|agenda|evenements?|"
+    r"animations?|sorties?|manifestations?|festivites?|a faire|quoi de neuf"
+)
+ASK_WORDS = (
+    r"quand|quel jour|quelle date|date|dates|a quelle heure|prochain|prochaine|bientot|a venir"
+)
+TITLE_COVERAGE = 0.6
+
+
+class AgendaAnswers:
+    """Answers about the pack's dated events (`events.yaml`)."""
+
+    def __init__(self, events: tuple[Event, ...], analyzer: Analyzer) -> None:
+        self.events = events
+        self._titles = [
+            {
+                t
+                for t, share in analyzer.analyze_weighted(_main_title(event.title)).items()
+                if share == 1.0
+            }
+            for event in events
+        ]
+
+    def matching(self, question: Question) -> list[Event]:
+        """Events whose title the question says (most of its words), in date order."""
+        found = []
+        for event, terms in zip(self.events, self._titles, strict=True):
+            if terms and len(terms & question.terms.keys()) / len(terms) >= TITLE_COVERAGE:
+                found.append(event)
+        return found
+
+    def is_about_event(self, question: Question) -> bool:
+        return bool(self.matching(question)) and (
+            question.says(ASK_WORDS) or question.when is not None
+        )
+
+    def is_listing(self, question: Question) -> bool:
+        return question.says(LISTING_WORDS) and question.when is not None
+
+    def answer(self, question: Question) -> str:
+        events = self.matching(question)
+        now = question.now
+        if events:
+            start = question.when.start if question.when and question.when.specific else now.date()
+            upcoming = [e for e in events if _end(e).date() >= start]
+            if question.says(r"prochain|prochaine") or len(upcoming) > 3:
+                upcoming = upcoming[:1]
+            if not upcoming:
+                return phrases.EVENT_NONE_UPCOMING
+            return "\n".join(self._event(e, now) for e in upcoming)
+        when = question.when
+        assert when is not None
+        period = when.label if when.label not in ("date",) else "ce jour-là"
+        listed = [
+            e for e in self.events if e.start.date() <= when.end and _end(e).date() >= when.start
+        ]
+        if not listed:
+            return phrases.EVENTS_NONE.format(period=period)
+        intro = phrases.EVENTS_IN_PERIOD.format(period=period)
+        return intro + "\n" + "\n".join("- " + self._event(e, now) for e in listed)
+
+    @staticmethod
+    def _event(event: Event, now: datetime) -> str:
+        today = now.date()
+        start, end = event.start.astimezone(now.tzinfo), _end(event).astimezone(now.tzinfo)
+        if start.date() == end.date() or (end - start) < timedelta(hours=12):
+            when = phrases.EVENT_SAME_DAY.format(
+                day=phrases.day(start.date(), today),
+                start=phrases.hour(start.time()),
+                end=phrases.hour(end.time()),
+            )
+        else:
+            when = phrases.EVENT_SPAN.format(
+                start=phrases.day(start.date(), today), end=phrases.day(end.date(), today)
+            )
+        place = phrases.EVENT_PLACE.format(place=event.place) if event.place else ""
+        text = phrases.EVENT_ONE.format(title=event.title, when=when, place=place)
+        return text + (f" {event.description.strip()}" if event.description else "")
+
+
+def _main_title(title: str) -> str:
+    """The title without its parenthesised details: "Conseil municipal (vote du budget)"."""
+    return re.sub(r"\([^)]*\)", " ", title)
+
+
+def _end(event: Event) -> datetime:
+    return event.end or event.start

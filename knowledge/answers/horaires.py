@@ -1,0 +1,138 @@
+"""Opening-hours answers: is a place open on the day meant, and when it opens next."""
+
+from __future__ import annotations
+
+from datetime import date, time
+
+from knowledge import phrases
+from knowledge.analysis import Analyzer
+from knowledge.answers.question import Question
+from knowledge.calendars.opening import DayHours, OpeningCalendar
+from knowledge.pack.calendar_models import Service
+
+OPENING_WORDS = (
+    r"ouvert|ouverte|ouverts|ouvertes|ouvre|ouvrent|ouvrira|rouvre|rouvrent|rouvrira|reouverture|"
+    r"ferme|fermee|fermes|fermees|fermeture|horaires?|heures? d ouverture|possible|aller"
+)
+_PART_BOUNDS = {
+    "matin": (time(0, 0), time(12, 0)),
+    "midi": (time(11, 30), time(14, 0)),
+    "apres-midi": (time(12, 0), time(18, 30)),
+    "soir": (time(18, 0), time(23, 59)),
+}
+
+
+class OpeningAnswers:
+    """Answers about the opening hours of the pack's places (`services.yaml`)."""
+
+    def __init__(
+        self,
+        services: tuple[Service, ...],
+        calendars: dict[str, OpeningCalendar],
+        analyzer: Analyzer,
+    ) -> None:
+        self.services = {service.id: service for service in services}
+        self.calendars = calendars
+        self._terms = {
+            service.id: {
+                term
+                for name in (service.name, *service.aliases, service.id.replace("-", " "))
+                for term, share in analyzer.analyze_weighted(name).items()
+                if share == 1.0
+            }
+            for service in services
+        }
+
+    def service_in(self, question: Question) -> Service | None:
+        """The place the question names, by its name or aliases."""
+        best, best_score = None, 0.0
+        for service_id, terms in self._terms.items():
+            score = sum(question.terms.get(t, 0.0) for t in terms)
+            if score > best_score:
+                best, best_score = service_id, score
+        return self.services[best] if best is not None else None
+
+    def is_about_opening(self, question: Question) -> bool:
+        if not question.says(OPENING_WORDS) or self.service_in(question) is None:
+            return False
+        when = question.when
+        return (when is not None and when.specific) or question.says(
+            r"rouvre|rouvrent|rouvrira|reouverture|maintenant|en ce moment|actuellement"
+        )
+
+    def answer(self, question: Question) -> str:
+        service = self.service_in(question)
+        assert service is not None
+        calendar = self.calendars[service.id]
+        name = phrases.capital(service.name)
+        when = question.when
+        today = question.today
+        if when is None or not when.specific:
+            current = calendar.day(today)
+            if current.is_open and not question.says(r"rouvre|rouvrent|rouvrira|reouverture"):
+                return self._open(name, current, today)
+            return self._closed(name, current, today, calendar, None)
+        days = [
+            calendar.day(date.fromordinal(n))
+            for n in range(when.start.toordinal(), when.end.toordinal() + 1)
+        ]
+        lines = []
+        for day in days[:7]:
+            ranges = _in_part(day, when.part)
+            if ranges:
+                lines.append(self._open(name, day, today, ranges))
+            else:
+                lines.append(
+                    self._closed(name, day, today, calendar, when.part if day.is_open else None)
+                )
+        return "\n".join(lines)
+
+    @staticmethod
+    def _why(day: DayHours) -> str:
+        if day.note:
+            return phrases.WHY_NOTE.format(note=day.note)
+        if day.holiday:
+            return phrases.WHY_HOLIDAY.format(holiday=day.holiday)
+        return ""
+
+    def _open(
+        self,
+        name: str,
+        day: DayHours,
+        today: date,
+        ranges: tuple[tuple[time, time], ...] | None = None,
+    ) -> str:
+        shown = ranges or tuple((r.start, r.end) for r in day.ranges)
+        return phrases.OPEN_DAY.format(
+            name=name,
+            day=phrases.day(day.day, today),
+            ranges=phrases.hours(shown),
+            why=self._why(day),
+        )
+
+    def _closed(
+        self, name: str, day: DayHours, today: date, calendar: OpeningCalendar, part: str | None
+    ) -> str:
+        when = phrases.day(day.day, today)
+        if part is not None:  # open that day, but not at the time asked: say when it is
+            text = phrases.CLOSED_PART.format(
+                name=name, day=when, part=phrases.PARTS[part], why=self._why(day)
+            )
+            hours = phrases.hours([(r.start, r.end) for r in day.ranges])
+            return text + " " + phrases.OPEN_THAT_DAY.format(ranges=hours)
+        text = phrases.CLOSED_DAY.format(name=name, day=when, why=self._why(day))
+        following = calendar.next_open_day(day.day)
+        if following is not None:
+            hours = phrases.hours([(r.start, r.end) for r in following.ranges])
+            text += " " + phrases.NEXT_OPENING.format(
+                day=phrases.day(following.day, today), ranges=hours
+            )
+        return text
+
+
+def _in_part(day: DayHours, part: str | None) -> tuple[tuple[time, time], ...]:
+    ranges = tuple((r.start, r.end) for r in day.ranges)
+    if part is None:
+        return ranges
+    low, high = _PART_BOUNDS[part]
+    return tuple((max(s, low), min(e, high)) for s, e in ranges if s < high and e > low)

@@ -1,0 +1,200 @@
+"""Canteen answers: the menu of the day meant, a week's menus, or when a dish is served."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from knowledge import phrases
+from knowledge.answers.question import Question
+from knowledge.calendars.canteen import CanteenCalendar, CanteenDay
+from knowledge.pack.calendar_models import MenuDay
+from knowledge.text import fold
+
+CANTEEN_WORDS = (
+    r"cantine|cantoche|menus?|repas|dejeuner|dejeunent|restaurant scolaire|"
+    r"restauration scolaire|self|ecole|enfants"
+)
+MENU_WORDS = r"menus?|au menu|repas|manger|mangent|mangeront|mange|quoi|plat|plats"
+LABEL_WORDS = {"vegetarien": r"vegetariens?|vegetariennes?|veggie|vege|sans viande", "bio": r"bio",
+               "local": r"locale?s?|local"}  # fmt: skip
+_NOT_DISH_WORDS = frozenset(
+    [
+        "cantine",
+        "cantoche",
+        "menu",
+        "menus",
+        "repas",
+        "manger",
+        "mangent",
+        "mangeront",
+        "dejeuner",
+        "ecole",
+        "enfants",
+        "semaine",
+        "jour",
+        "quel",
+        "quelle",
+        "quels",
+        "quoi",
+        "est-ce",
+        "y",
+        "a",
+        "il",
+        "elle",
+        "midi",
+        "aujourd",
+        "hui",
+        "demain",
+        "lundi",
+        "mardi",
+        "mercredi",
+        "jeudi",
+        "vendredi",
+        "samedi",
+        "dimanche",
+        "prochain",
+        "prochaine",
+        "cette",
+        "ce",
+        "c",
+        "est",
+        "des",
+        "les",
+        "la",
+        "le",
+        "une",
+        "un",
+        "du",
+        "de",
+        "au",
+        "aux",
+        "vegetarien",
+        "bio",
+        "local",
+        "noel",
+        "quand",
+        "mange",
+        "rentree",
+        "comment",
+    ]
+)
+
+
+class MenuAnswers:
+    """Answers about the school canteen, from `menus.csv`."""
+
+    def __init__(self, canteen: CanteenCalendar, menus: tuple[MenuDay, ...]) -> None:
+        self.canteen = canteen
+        self._menus = menus
+
+    def is_about_menus(self, question: Question) -> bool:
+        if not question.says(CANTEEN_WORDS):
+            return False
+        dated = question.when is not None or question.says(
+            r"du jour|ce midi|aujourd hui|de la semaine|la semaine|cette semaine"
+        )
+        if not dated:
+            return False
+        start, end = self._period(question)
+        return question.says(MENU_WORDS) or bool(self._dish_words(question, start, end))
+
+    def _period(self, question: Question) -> tuple[date, date]:
+        when = question.when
+        start = end = question.today
+        if when is not None:
+            start, end = when.start, when.end
+        if question.says(r"de la semaine|la semaine|cette semaine") and start == end:
+            start, end = _school_week(question.today)
+        return start, end
+
+    def answer(self, question: Question) -> str:
+        when = question.when
+        start, end = self._period(question)
+        label = next(
+            (name for name, pattern in LABEL_WORDS.items() if question.says(pattern)), None
+        )
+        dish = self._dish_words(question, start, end)
+        if dish:
+            return self._dish(question, dish, start, end)
+        if start == end:
+            return self._day(self.canteen.day(start), question.today)
+        return self._range(start, end, label, question.today, when.label if when else "")
+
+    def _dish_words(self, question: Question, start: date, end: date) -> list[str]:
+        words = [w for w in question.folded.split() if len(w) > 3 and w not in _NOT_DISH_WORDS]
+        served = " ".join(self._dishes_text(day) for day in self._days(start, end))
+        return [w for w in words if w.rstrip("s") in served]
+
+    def _days(self, start: date, end: date) -> list[CanteenDay]:
+        return [self.canteen.day(start + timedelta(days=n)) for n in range((end - start).days + 1)]
+
+    @staticmethod
+    def _dishes_text(day: CanteenDay) -> str:
+        if day.menu is None:
+            return ""
+        menu = day.menu
+        dishes = (menu.entree, menu.plat, menu.accompagnement, menu.laitage, menu.dessert)
+        return fold(" ".join(d for d in dishes if d))
+
+    def _dish(self, question: Question, words: list[str], start: date, end: date) -> str:
+        days = [
+            d
+            for d in self._days(start, end)
+            if any(w.rstrip("s") in self._dishes_text(d) for w in words)
+        ]
+        names = phrases.join([phrases.day(d.day, question.today) for d in days])
+        return phrases.CANTEEN_FOUND.format(dish=phrases.capital(" ".join(words)), days=names) + (
+            "\n" + "\n".join(self._day(d, question.today) for d in days)
+        )
+
+    def _day(self, day: CanteenDay, today: date) -> str:
+        when = phrases.day(day.day, today)
+        if day.menu is not None:
+            return self._menu(day.menu, when)
+        templates = {
+            "wednesday": phrases.CANTEEN_WEDNESDAY,
+            "weekend": phrases.CANTEEN_WEEKEND,
+            "public_holiday": phrases.CANTEEN_HOLIDAY,
+            "school_holidays": phrases.CANTEEN_SCHOOL_HOLIDAYS,
+            "not_published": phrases.CANTEEN_NOT_PUBLISHED,
+        }
+        text = templates.get(day.reason, phrases.CANTEEN_NO_SERVICE).format(
+            day=when, label=day.label or ""
+        )
+        if day.reason in ("school_holidays", "public_holiday"):
+            following = self.canteen.next_served(day.day)
+            if following is not None:
+                text += " " + phrases.CANTEEN_NEXT.format(day=phrases.day(following.day, today))
+        return text
+
+    @staticmethod
+    def _menu(menu: MenuDay, when: str) -> str:
+        text = phrases.CANTEEN_MENU.format(day=when, dishes=_dishes(menu))
+        if menu.labels:
+            names = [phrases.LABEL_NAMES.get(label, label) for label in menu.labels]
+            text = text[:-1] + phrases.CANTEEN_LABELS.format(labels=", ".join(names)) + "."
+        return text
+
+    def _range(self, start: date, end: date, label: str | None, today: date, period: str) -> str:
+        days = [d for d in self._days(start, end) if d.menu is not None]
+        if label is not None:
+            days = [d for d in days if d.menu is not None and label in d.menu.labels]
+            if not days:
+                name = phrases.LABEL_NAMES.get(label, label)
+                return phrases.CANTEEN_NONE_WITH_LABEL.format(label=name, period=period or "")
+        if not days:
+            return self._day(self.canteen.day(start), today)
+        return "\n".join(self._menu(d.menu, phrases.day(d.day, today)) for d in days if d.menu)
+
+
+def _dishes(menu: MenuDay) -> str:
+    dishes = [menu.entree, menu.plat, menu.accompagnement, menu.laitage, menu.dessert]
+    return ", ".join(d for d in dishes if d)
+
+
+def _school_week(today: date) -> tuple[date, date]:
+    """This week's Monday to Friday, or next week's from Saturday on."""
+    monday = today - timedelta(days=today.weekday())
+    if today.weekday() >= 5:
+        monday += timedelta(days=7)
+    return monday, monday + timedelta(days=4)

@@ -1,0 +1,121 @@
+"""Decides whether a question is about a date-dependent subject, and answers it.
+
+The order matters: an event named by its title ("la collecte de sang") is not a waste
+collection; a street or a precise date makes a collection question dated even when a FAQ
+entry also matches; a question without either is left to the FAQ.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from knowledge import phrases
+from knowledge.analysis import Analyzer
+from knowledge.answers.agenda import AgendaAnswers
+from knowledge.answers.collecte import CollecteAnswers
+from knowledge.answers.horaires import OpeningAnswers
+from knowledge.answers.menus import MenuAnswers
+from knowledge.answers.question import Question
+from knowledge.calendars.canteen import CanteenCalendar
+from knowledge.calendars.collection import CollectionCalendar
+from knowledge.calendars.holidays import HolidayCalendar
+from knowledge.calendars.opening import OpeningCalendar
+from knowledge.dates import find_when, normalise
+from knowledge.pack.models import Pack
+from knowledge.places import Place, StreetIndex
+from knowledge.reply import STREET_CHOICE, Context, Reply, Suggestion
+
+ASKS_WHEN = (
+    r"quand|quel jour|quels jours|quelle date|c est quand|passe|passent|ramasse|ramassee?s?|"
+    r"collectee?s?|prochaine|reprend|maintenue?"
+)
+
+
+class DatedAnswers:
+    """Router and answerers for the pack's calendars."""
+
+    def __init__(self, pack: Pack, holidays: HolidayCalendar, analyzer: Analyzer) -> None:
+        self.holidays = holidays
+        places = [
+            Place(name, zone.id)
+            for zone in (pack.collecte.zones if pack.collecte else ())
+            for name in (*zone.streets, *zone.hamlets)
+        ]
+        self.streets = StreetIndex(places)
+        self.collecte = (
+            CollecteAnswers(
+                pack.collecte, CollectionCalendar(pack.collecte, holidays, pack.path), analyzer
+            )
+            if pack.collecte
+            else None
+        )
+        self.menus = (
+            MenuAnswers(CanteenCalendar(pack.menus, holidays), pack.menus) if pack.menus else None
+        )
+        calendars = {s.id: OpeningCalendar(s, holidays) for s in pack.services}
+        self.opening = OpeningAnswers(pack.services, calendars, analyzer) if pack.services else None
+        self.agenda = AgendaAnswers(pack.events, analyzer) if pack.events else None
+
+    def read(self, text: str, now: datetime, terms: dict[str, float]) -> Question:
+        folded = " " + " ".join(normalise(text).replace("'", " ").split()) + " "
+        when = find_when(text, now, self.holidays)
+        return Question(text, folded, terms, now, when, tuple(self.streets.find(text)))
+
+    def answer(self, question: Question, context: Context, faq_confident: bool) -> Reply | None:
+        """A dated reply, or None when the FAQ should answer."""
+        collecte = self.collecte is not None and self.collecte.is_about_collection(question)
+        if collecte and question.places:
+            return self._collecte(question, context, faq_confident)
+        if self.agenda is not None and self.agenda.is_about_event(question):
+            return Reply(self.agenda.answer(self._without_title_dates(question)), "agenda", 1.0)
+        if collecte:
+            reply = self._collecte(question, context, faq_confident)
+            if reply is not None:
+                return reply
+        if self.menus is not None and self.menus.is_about_menus(question):
+            return Reply(self.menus.answer(question), "menus", 1.0)
+        if self.opening is not None and self.opening.is_about_opening(question):
+            return Reply(self.opening.answer(question), "horaires", 1.0)
+        if self.agenda is not None and self.agenda.is_listing(question):
+            return Reply(self.agenda.answer(question), "agenda", 1.0)
+        return None
+
+    def _collecte(self, question: Question, context: Context, faq_confident: bool) -> Reply | None:
+        assert self.collecte is not None
+        named = question.places
+        dated = question.when is not None and question.when.specific
+        asks = bool(self.collecte.streams_in(question)) and question.says(ASKS_WHEN)
+        if not named and not dated and not asks:
+            return None
+        if not named and faq_confident and not dated:
+            return None
+        if not self.collecte.needs_place(question):
+            return Reply(self.collecte.answer_anywhere(question), "collecte", 1.0)
+        if len({p.zone for p in named}) > 1:
+            return self.ask_street(named)
+        place = named[0] if named else context.place
+        if place is None:
+            return self.ask_street(())
+        return Reply(self.collecte.answer(question, place), "collecte", 1.0, place=place)
+
+    def _without_title_dates(self, question: Question) -> Question:
+        """Date words that belong to an event's title ("marché de Noël") do not date it."""
+        assert self.agenda is not None
+        titles = " ".join(normalise(e.title) for e in self.agenda.matching(question))
+        kept = " ".join(w for w in question.folded.split() if w not in titles.split())
+        when = find_when(kept, question.now, self.holidays)
+        return replace(question, when=when)
+
+    @staticmethod
+    def ask_street(candidates: tuple[Place, ...]) -> Reply:
+        if not candidates:
+            return Reply(phrases.ASK_STREET, "collecte", 1.0, awaiting_street=True)
+        names = [p.name for p in candidates]
+        return Reply(
+            phrases.ASK_STREET_AMBIGUOUS.format(choices=phrases.join(names)),
+            "collecte",
+            1.0,
+            tuple(Suggestion(p.name, STREET_CHOICE + p.name) for p in candidates),
+            awaiting_street=True,
+        )

@@ -1,0 +1,102 @@
+"""Where a resident lives: streets and lieux-dits of the pack, found in free text.
+
+Residents write "rue des lilas", "r. des Lilas", "ruedes lilas" or "aux Lilas"; names are
+compared without accents, spaces or hyphens, with typo tolerance (rapidfuzz).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+
+from knowledge.text import fold
+
+_TYPES = {
+    "r": "rue", "av": "avenue", "ave": "avenue", "bd": "boulevard", "bld": "boulevard",
+    "pl": "place", "imp": "impasse", "ch": "chemin", "chem": "chemin", "all": "allee",
+    "rte": "route", "lot": "lotissement", "res": "residence", "sq": "square", "fg": "faubourg",
+    "qu": "quai", "pass": "passage", "hameau": "hameau", "lieu-dit": "",
+}  # fmt: skip
+_TYPE_WORDS = frozenset(
+    [
+        "rue",
+        "avenue",
+        "boulevard",
+        "place",
+        "impasse",
+        "chemin",
+        "allee",
+        "route",
+        "lotissement",
+        "residence",
+        "square",
+        "faubourg",
+        "quai",
+        "passage",
+        "sentier",
+        "voie",
+        "cours",
+        "promenade",
+        "hameau",
+        "lieu",
+        "dit",
+    ]
+)
+_ARTICLES = frozenset(["de", "du", "des", "d", "la", "le", "les", "l", "aux", "au", "a", "en"])
+STREET_SCORE = 88  # out of 100, on the name without spaces
+CORE_SCORE = 92  # on the distinctive part alone ("peupliers", "jean moulin")
+CORE_MIN_LENGTH = 7  # shorter ones ("poste", "gare") are everyday words
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """A street or lieu-dit of the pack and the collection zone it belongs to."""
+
+    name: str
+    zone: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    place: Place
+    full: str  # folded, type expanded, no spaces
+    core: str  # distinctive words only, no spaces
+
+
+def _normalise(text: str) -> list[str]:
+    words = re.findall(r"[a-z0-9]+", fold(text).replace(".", " "))
+    return [_TYPES.get(word, word) for word in words]
+
+
+class StreetIndex:
+    """Finds which of the pack's streets a message names, and its zone."""
+
+    def __init__(self, places: Iterable[Place]) -> None:
+        entries = []
+        for place in places:
+            words = _normalise(place.name)
+            core = [w for w in words if w not in _TYPE_WORDS and w not in _ARTICLES]
+            entries.append(_Entry(place, "".join(words), "".join(core)))
+        self._entries = tuple(entries)
+
+    def find(self, text: str) -> list[Place]:
+        """The best-matching places (several when they are equally likely), or []."""
+        words = _normalise(text)
+        squeezed = "".join(words)
+        if not squeezed:
+            return []
+        scored: list[tuple[float, Place]] = []
+        for entry in self._entries:
+            score = fuzz.partial_ratio(entry.full, squeezed) if len(entry.full) >= 6 else 0.0
+            if score < STREET_SCORE and len(entry.core) >= CORE_MIN_LENGTH:
+                core = fuzz.partial_ratio(entry.core, squeezed)
+                score = core - 3 if core >= CORE_SCORE else score
+            if score >= STREET_SCORE:
+                scored.append((score, entry.place))
+        if not scored:
+            return []
+        best = max(score for score, _ in scored)
+        return sorted({p for s, p in scored if s >= best - 1}, key=lambda p: p.name)
