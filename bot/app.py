@@ -6,6 +6,7 @@ import asyncio
 import logging
 import signal
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from aiohttp import web
 
@@ -15,6 +16,7 @@ from channels.web import create_web_app
 from knowledge.snapshot import Knowledge
 
 log = logging.getLogger(__name__)
+FEED_PAST_DAYS = 31
 
 
 class App:
@@ -25,6 +27,20 @@ class App:
         self.knowledge = Knowledge.load(settings.pack_path())
         self.dispatcher = Dispatcher(lambda: self.knowledge)
 
+    def zone_feed(self, zone: str) -> bytes | None:
+        """A zone's collection days as iCalendar, from a month ago to the calendar's end."""
+        knowledge = self.knowledge
+        collecte, calendar = knowledge.pack.collecte, knowledge.dated.collection_calendar
+        if collecte is None or calendar is None or zone not in {z.id for z in collecte.zones}:
+            return None
+        from knowledge.calendars.ics import zone_ics  # only paid when a feed is asked for
+
+        today = datetime.now(knowledge.pack.commune.tz).date()
+        start = max(collecte.period.start, today - timedelta(days=FEED_PAST_DAYS))
+        return zone_ics(
+            calendar, collecte, zone, start, collecte.period.end, knowledge.pack.commune.name
+        )
+
     def reload(self) -> None:
         """Swap in a freshly loaded snapshot of the pack (raises PackError if broken)."""
         self.knowledge = Knowledge.load(self.settings.pack_path())
@@ -33,7 +49,10 @@ class App:
         """Serve until SIGINT or SIGTERM."""
         web_settings = self.settings.web
         app = create_web_app(
-            self.dispatcher.handle, self.knowledge.pack.commune.name, web_settings.max_body_bytes
+            self.dispatcher.handle,
+            self.knowledge.pack.commune.name,
+            web_settings.max_body_bytes,
+            feeds=self.zone_feed,
         )
         runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await runner.setup()

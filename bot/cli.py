@@ -14,8 +14,8 @@ from bot import __version__
 from bot.config import ConfigError, load_settings
 from bot.dispatcher import Dispatcher
 from bot.messages import Address, Answer, Inbound
+from knowledge.check import check_pack
 from knowledge.pack import PackError
-from knowledge.pack.loader import check_pack
 from knowledge.snapshot import Knowledge
 
 
@@ -41,6 +41,16 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="vérifier un pack et lister ses problèmes")
     check.add_argument("pack", type=Path)
 
+    calendar = commands.add_parser("calendar", help="jours de collecte d'un secteur")
+    calendar.add_argument("--pack", type=Path, help="dossier du pack")
+    calendar.add_argument("--config", type=Path, help="fichier de configuration TOML")
+    calendar.add_argument("--zone", required=True, help="identifiant du secteur (zone)")
+    calendar.add_argument(
+        "--from", dest="start", help="premier jour, AAAA-MM-JJ (défaut : aujourd'hui)"
+    )
+    calendar.add_argument("--to", dest="end", help="dernier jour, AAAA-MM-JJ (défaut : +3 mois)")
+    calendar.add_argument("--ics", action="store_true", help="écrire un fichier iCalendar")
+
     run = commands.add_parser("run", help="lancer le bot (chat web, canaux configurés)")
     run.add_argument("--config", type=Path, help="fichier de configuration TOML (ou CRIEUR_CONFIG)")
     return parser
@@ -53,6 +63,10 @@ def main(argv: list[str] | None = None) -> int:
             return _check(args.pack)
         if args.command == "ask":
             return _ask(args)
+        if args.command == "calendar":
+            from bot.calendar_command import print_calendar
+
+            return print_calendar(args)
         return _run(args.config)
     except (ConfigError, PackError) as exc:
         print(f"crieur : {exc}", file=sys.stderr)

@@ -31,6 +31,7 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
 }
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+FeedProvider = Callable[[str], bytes | None]
 
 
 def _json_error(status: int, message: str) -> web.Response:
@@ -60,8 +61,9 @@ async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
 class _ChatRoutes:
     """Request handlers bound to the core's inbound handler."""
 
-    def __init__(self, handle: InboundHandler, title: str) -> None:
+    def __init__(self, handle: InboundHandler, title: str, feeds: FeedProvider | None) -> None:
         self._handle = handle
+        self._feeds = feeds
         page = (STATIC / "index.html").read_text(encoding="utf-8")
         self._page = page.replace("{{commune}}", html.escape(title))
 
@@ -85,15 +87,31 @@ class _ChatRoutes:
     async def health(self, request: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
 
+    async def calendar(self, request: web.Request) -> web.Response:
+        feed = self._feeds(request.match_info["zone"]) if self._feeds else None
+        if feed is None:
+            return _json_error(404, "Secteur inconnu.")
+        return web.Response(
+            body=feed,
+            content_type="text/calendar",
+            charset="utf-8",
+            headers={"Content-Disposition": 'inline; filename="collectes.ics"'},
+        )
+
 
 def create_web_app(
-    handle: InboundHandler, title: str, max_body_bytes: int = 16_384
+    handle: InboundHandler,
+    title: str,
+    max_body_bytes: int = 16_384,
+    feeds: FeedProvider | None = None,
 ) -> web.Application:
-    """The web channel's application; `handle` is the core's `Dispatcher.handle`."""
+    """The web channel's application; `handle` is the core's `Dispatcher.handle`, `feeds`
+    gives a zone's collection calendar as iCalendar bytes (None for an unknown zone)."""
     app = web.Application(client_max_size=max_body_bytes, middlewares=[_errors])
-    routes = _ChatRoutes(handle, title)
+    routes = _ChatRoutes(handle, title, feeds)
     app.router.add_get("/", routes.index)
     app.router.add_post("/api/chat", routes.chat)
     app.router.add_get("/healthz", routes.health)
+    app.router.add_get(r"/calendrier/{zone:[a-z0-9_-]{1,64}}.ics", routes.calendar)
     app.router.add_static("/static/", STATIC, follow_symlinks=False)
     return app

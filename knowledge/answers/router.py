@@ -43,17 +43,18 @@ class DatedAnswers:
             for name in (*zone.streets, *zone.hamlets)
         ]
         self.streets = StreetIndex(places)
+        self.collection_calendar = (
+            CollectionCalendar(pack.collecte, holidays, pack.path) if pack.collecte else None
+        )
         self.collecte = (
-            CollecteAnswers(
-                pack.collecte, CollectionCalendar(pack.collecte, holidays, pack.path), analyzer
-            )
-            if pack.collecte
+            CollecteAnswers(pack.collecte, self.collection_calendar, analyzer)
+            if pack.collecte and self.collection_calendar
             else None
         )
         self.menus = (
             MenuAnswers(CanteenCalendar(pack.menus, holidays), pack.menus) if pack.menus else None
         )
-        calendars = {s.id: OpeningCalendar(s, holidays) for s in pack.services}
+        calendars = {s.id: OpeningCalendar(s, holidays, tz=pack.commune.tz) for s in pack.services}
         self.opening = OpeningAnswers(pack.services, calendars, analyzer) if pack.services else None
         self.agenda = AgendaAnswers(pack.events, analyzer) if pack.events else None
 

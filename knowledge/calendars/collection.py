@@ -77,6 +77,7 @@ class CollectionCalendar:
     """Collection days of every zone and door-to-door stream of one `collecte.yaml`.
 
     `folder` is the pack folder, needed only to read the iCalendar feeds that rules name.
+    Results are computed on first use and cached: the pack is immutable.
     """
 
     def __init__(
@@ -251,9 +252,7 @@ class CollectionCalendar:
         return override.action if override else self._collecte.holiday_policy.default
 
     def _holiday_name(self, day: date) -> str:
-        override = self._overrides.get(day)
-        name = self._holidays.public_holiday(day) or (override.name if override else None)
-        return name or "jour férié"
+        return self._holidays.public_holiday(day) or "jour férié"
 
     def _with_exceptions(self, stream: str) -> _Plan:
         plan = {zone: list(items) for zone, items in self._schedule(stream).items()}

@@ -438,6 +438,13 @@ def test_problems_are_empty_for_consistent_exceptions() -> None:
     assert _calendar(exceptions=good).problems() == []
 
 
+def test_override_of_a_day_that_is_no_holiday_is_reported() -> None:
+    override = {"date": "2027-05-18", "name": "Pentecôte", "action": "maintained"}
+    problems = _calendar(overrides=(WHIT_MONDAY_MAINTAINED, override)).problems()
+    assert len(problems) == 1 and "mardi 18 mai 2027" in problems[0], problems
+    assert "n'est pas un jour férié" in problems[0]
+
+
 # ------------------------------------------------------------------ queries
 
 
