@@ -34,12 +34,14 @@ class CollecteAnswers:
             ),
             key=lambda item: -len(item[0]),
         )
+        # Beyond the aliases as written, a stream is recognised by its synonym concepts
+        # ("poubelle" -> household waste), not by any word its aliases share.
         self._stream_terms = {
             stream_id: {
                 term
                 for alias in (stream.name, *stream.aliases)
-                for term, share in analyzer.analyze_weighted(alias).items()
-                if share == 1.0
+                for term in analyzer.analyze_weighted(alias)
+                if term.startswith("~")
             }
             for stream_id, stream in collecte.streams.items()
         }

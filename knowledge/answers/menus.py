@@ -14,7 +14,10 @@ CANTEEN_WORDS = (
     r"cantine|cantoche|menus?|repas|dejeuner|dejeunent|restaurant scolaire|"
     r"restauration scolaire|self|ecole|enfants"
 )
-MENU_WORDS = r"menus?|au menu|repas|manger|mangent|mangeront|mange|quoi|plat|plats"
+MENU_WORDS = (
+    r"menus?|au menu|repas|manger|mangent|mangeront|mange|quoi|plat|plats|"
+    r"qu est ce qu il y a|qu est ce qui|y a quoi|il y a quoi"
+)
 LABEL_WORDS = {"vegetarien": r"vegetariens?|vegetariennes?|veggie|vege|sans viande", "bio": r"bio",
                "local": r"locale?s?|local"}  # fmt: skip
 _NOT_DISH_WORDS = frozenset(

@@ -70,12 +70,12 @@ class DatedAnswers:
             return self._collecte(question, context, faq_confident)
         if self.agenda is not None and self.agenda.is_about_event(question):
             return Reply(self.agenda.answer(self._without_title_dates(question)), "agenda", 1.0)
+        if self.menus is not None and self.menus.is_about_menus(question):
+            return Reply(self.menus.answer(question), "menus", 1.0)
         if collecte:
             reply = self._collecte(question, context, faq_confident)
             if reply is not None:
                 return reply
-        if self.menus is not None and self.menus.is_about_menus(question):
-            return Reply(self.menus.answer(question), "menus", 1.0)
         if self.opening is not None and self.opening.is_about_opening(question):
             return Reply(self.opening.answer(question), "horaires", 1.0)
         if self.agenda is not None and self.agenda.is_listing(question):
@@ -89,7 +89,7 @@ class DatedAnswers:
         asks = bool(self.collecte.streams_in(question)) and question.says(ASKS_WHEN)
         if not named and not dated and not asks:
             return None
-        if not named and faq_confident and not dated:
+        if not named and faq_confident and not dated and context.place is None:
             return None
         if not self.collecte.needs_place(question):
             return Reply(self.collecte.answer_anywhere(question), "collecte", 1.0)

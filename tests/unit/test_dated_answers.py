@@ -1,0 +1,195 @@
+"""Dated answers on the project's example pack, with a frozen clock in the commune's time.
+
+Facts come from the comments of knowledge/example/collecte.yaml and its other files.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.dispatcher import Dispatcher
+from bot.messages import Address, Inbound
+from knowledge.snapshot import Knowledge
+from knowledge.text import fold
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=PARIS)
+
+
+def ask(knowledge: Knowledge, question: str, now: datetime) -> tuple[str | None, str]:
+    reply = knowledge.answer(question, now)
+    return reply.source, fold(reply.text)
+
+
+@pytest.mark.parametrize(
+    ("question", "now", "kind", "expected", "forbidden"),
+    [
+        # Christmas and New Year weeks: Friday collections move to Saturday.
+        (
+            "J'habite quai de l'Arvelle, quand passe la poubelle grise cette semaine ?",
+            "2026-12-22T18:00",
+            "collecte",
+            ["samedi 26 decembre", "noel"],
+            ["vendredi 25 decembre"],
+        ),
+        (
+            "rue du Moulin-Neuf : les ordures menageres c'est quel jour cette semaine ?",
+            "2026-12-29T19:00",
+            "collecte",
+            ["samedi 2 janvier"],
+            ["vendredi 1er janvier"],
+        ),
+        (
+            "Rue des Halles, le bac jaune passe quand avec Noël ?",
+            "2026-12-21T12:00",
+            "collecte",
+            ["samedi 26 decembre"],
+            [],
+        ),
+        # Easter Monday cascade through the week, across zones.
+        (
+            "rue des Halles : le bac gris cette semaine ?",
+            "2027-03-28T10:00",
+            "collecte",
+            ["mercredi 31 mars"],
+            ["mardi 30 mars"],
+        ),
+        (
+            "Rue des Genêts, c'est quand la poubelle grise avec le lundi de Pâques ?",
+            "2027-03-26T18:00",
+            "collecte",
+            ["mardi 30 mars"],
+            [],
+        ),
+        # Ascension moves Thursday's packaging to Friday; Whit Monday is maintained.
+        (
+            "rue des Genêts : le bac jaune avec l'Ascension jeudi ?",
+            "2027-05-04T19:00",
+            "collecte",
+            ["vendredi 7 mai"],
+            [],
+        ),
+        (
+            "Rue des Genêts, la poubelle grise passe bien lundi de Pentecôte ?",
+            "2027-05-14T18:00",
+            "collecte",
+            ["lundi 17 mai"],
+            ["mardi 18 mai"],
+        ),
+        # One-off exception: cancelled, with the next collection.
+        (
+            "Chemin des Écureuils : le bac jaune passe jeudi ?",
+            "2027-02-09T18:00",
+            "collecte",
+            ["annulee", "jeudi 25 fevrier"],
+            [],
+        ),
+        # Glass is brought to drop-off points of the zone.
+        (
+            "Où jeter mes bouteilles en verre ? J'habite rue des Halles.",
+            "2026-12-10T18:00",
+            "collecte",
+            ["champ-de-foire"],
+            [],
+        ),
+        # Canteen: a served day, a Wednesday, school holidays.
+        (
+            "Qu'est-ce qu'ils mangent à la cantine demain ?",
+            "2026-11-30T18:00",
+            "menus",
+            ["merlu"],
+            ["porc", "pois chiches"],
+        ),
+        ("Le menu de la cantine mercredi ?", "2026-12-07T18:00", "menus", ["mercredi"], []),
+        ("Quel est le menu de la cantine lundi ?", "2026-12-18T17:00", "menus", ["vacances"], []),
+        # Opening hours: Christmas Eve morning only, closed between the holidays.
+        (
+            "La mairie est-elle ouverte cet après-midi ?",
+            "2026-12-24T10:00",
+            "horaires",
+            ["ferme"],
+            [],
+        ),
+        ("Quand rouvre l'agence postale ?", "2026-12-29T09:00", "horaires", ["janvier"], []),
+        # Agenda.
+        ("C'est quand, la foire aux dindes ?", "2026-12-01T12:00", "agenda", ["15 decembre"], []),
+    ],
+)
+def test_dated_answers(
+    example_knowledge: Knowledge,
+    question: str,
+    now: str,
+    kind: str,
+    expected: list[str],
+    forbidden: list[str],
+) -> None:
+    source, text = ask(example_knowledge, question, at(now))
+    assert source == kind, text
+    for part in expected:
+        assert part in text, (part, text)
+    for part in forbidden:
+        assert part not in text, (part, text)
+
+
+def test_daylight_saving_change_uses_the_local_date(example_knowledge: Knowledge) -> None:
+    # 22:30 UTC on Sunday 28 March 2027 is already Monday 29 (Easter Monday) in Paris (+02:00).
+    utc = datetime(2027, 3, 28, 22, 30, tzinfo=ZoneInfo("UTC"))
+    source, text = ask(example_knowledge, "rue des Genêts : la poubelle grise aujourd'hui ?", utc)
+    assert source == "collecte"
+    assert "mardi 30 mars" in text  # Monday's collection moved by Easter Monday
+    # 00:30 UTC on 28 March is 01:30 in Paris, before the change: still Sunday 28.
+    early = datetime(2027, 3, 28, 0, 30, tzinfo=ZoneInfo("UTC"))
+    source, text = ask(example_knowledge, "Qu'est-ce qu'il y a à la cantine demain ?", early)
+    assert source == "menus" and "lundi 29 mars" in text
+
+
+def test_alsace_moselle_adds_good_friday_and_saint_stephen(pack_copy: Path) -> None:
+    commune = pack_copy / "commune.yaml"
+    question = "quai de l'Arvelle : la poubelle grise cette semaine ?"
+    plain = Knowledge.load(pack_copy)
+    _, text = ask(plain, question, at("2027-03-23T18:00"))
+    assert "vendredi 26 mars" in text  # Good Friday is not a holiday in most of France
+    commune.write_text(
+        commune.read_text(encoding="utf-8").replace("subdivision: null", 'subdivision: "57"'),
+        encoding="utf-8",
+    )
+    moselle = Knowledge.load(pack_copy)
+    _, text = ask(moselle, question, at("2027-03-23T18:00"))
+    assert "samedi 27 mars" in text and "vendredi saint" in text
+    assert moselle.holidays.public_holiday(datetime(2026, 12, 26).date()) is not None
+
+
+async def test_the_bot_asks_for_the_street_and_remembers_it(example_knowledge: Knowledge) -> None:
+    dispatcher = Dispatcher(lambda: example_knowledge)
+    address = Address("test", "habitant-1")
+    now = at("2026-12-22T18:00")
+
+    async def say(text: str) -> tuple[str | None, str]:
+        answer = await dispatcher.handle(Inbound(address, text, now))
+        return answer.source, fold(answer.text)
+
+    source, text = await say("Quand passe la poubelle grise cette semaine ?")
+    assert source == "collecte" and "quelle rue" in text
+    source, text = await say("quai de l'arvelle")
+    assert source == "collecte" and "samedi 26 decembre" in text
+    source, text = await say("et le bac jaune, c'est quand ?")
+    assert source == "collecte" and "vallee" in text  # the street was remembered
+    other = Address("test", "habitant-2")
+    answer = await dispatcher.handle(Inbound(other, "et le bac jaune, c'est quand ?", now))
+    assert "quai de l" not in fold(answer.text)  # nothing leaks between residents
+
+
+async def test_ambiguous_street_offers_choices(example_knowledge: Knowledge) -> None:
+    places = example_knowledge.dated.streets.find("rue du Moulin")
+    assert places, "the example pack has a rue du Moulin-Neuf"
+    reply = example_knowledge.answer(
+        "la poubelle grise demain rue inconnue des Lilas", at("2026-12-22T18:00")
+    )
+    assert reply.source == "collecte" and reply.awaiting_street
