@@ -94,6 +94,12 @@ class CollecteAnswers:
         if stream_id not in self._zones[place.zone].rules:
             return f"pas de collecte des {stream.name.lower()} à domicile dans votre secteur."
         when = question.when
+        period = self.collecte.period
+        if when is not None and when.specific and not period.start <= when.start <= period.end:
+            return phrases.PERIOD_OUT_OF_RANGE.format(
+                start=f"{phrases.day(period.start)} {period.start.year}",
+                end=f"{phrases.day(period.end)} {period.end.year}",
+            )
         if when is not None and when.specific:
             text = self._in_period(
                 question, place.zone, stream_id, when.start, when.end, when.label

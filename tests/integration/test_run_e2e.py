@@ -55,6 +55,12 @@ def test_crieur_run_serves_the_chat(tmp_path: Path, example_knowledge: Knowledge
         assert status == 400 and "text" in str(body["error"])
         with urllib.request.urlopen(url + "/", timeout=10) as response:
             assert example_knowledge.pack.commune.name in response.read().decode()
+        zone = (
+            example_knowledge.pack.collecte.zones[0].id if example_knowledge.pack.collecte else ""
+        )
+        with urllib.request.urlopen(f"{url}/calendrier/{zone}.ics", timeout=10) as response:
+            assert response.headers["Content-Type"].startswith("text/calendar")
+            assert b"BEGIN:VEVENT" in response.read()
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=15) == 0

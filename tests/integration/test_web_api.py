@@ -15,7 +15,11 @@ from knowledge.snapshot import Knowledge
 @pytest.fixture
 async def client(example_knowledge: Knowledge) -> AsyncIterator[TestClient]:
     dispatcher = Dispatcher(lambda: example_knowledge)
-    app = create_web_app(dispatcher.handle, "Morvelay <b>&", max_body_bytes=4_096)
+
+    def feeds(zone: str) -> bytes | None:
+        return b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n" if zone == "vallee" else None
+
+    app = create_web_app(dispatcher.handle, "Morvelay <b>&", max_body_bytes=4_096, feeds=feeds)
     async with TestClient(TestServer(app, host="127.0.0.1")) as test_client:
         yield test_client
 
@@ -79,3 +83,13 @@ async def test_page_escapes_the_commune_name(client: TestClient) -> None:
     assert response.status == 200 and "Morvelay &lt;b&gt;&amp;" in page and "<b>&" not in page
     assert (await client.get("/static/chat.js")).status == 200
     assert (await client.get("/healthz")).status == 200
+
+
+async def test_calendar_feed_route(client: TestClient) -> None:
+    response = await client.get("/calendrier/vallee.ics")
+    assert response.status == 200 and response.content_type == "text/calendar"
+    assert (await response.read()).startswith(b"BEGIN:VCALENDAR")
+    response = await client.get("/calendrier/atlantide.ics")
+    assert response.status == 404 and (await response.json())["error"]
+    response = await client.get("/calendrier/..%2F..%2Fetc.ics")
+    assert response.status == 404
