@@ -90,11 +90,12 @@ def main() -> int:
     example = load_pack(example_pack_path())
     example_questions = [typo(q, rng) for e in example.faq for q in (e.question, *e.variants)]
     measure("example pack", example_pack_path(), example_questions * 5)
-    dev_set = BRUMEVAL / "questions-dev.jsonl"
-    if dev_set.is_file():
-        lines = dev_set.read_text(encoding="utf-8").splitlines()
-        questions = [json.loads(line)["q"] for line in lines if line.strip()]
-        measure("brumeval", BRUMEVAL, questions * 4)
+    for name in ("questions-dev.jsonl", "questions-dated-dev.jsonl"):
+        dev_set = BRUMEVAL / name
+        if dev_set.is_file():
+            lines = dev_set.read_text(encoding="utf-8").splitlines()
+            questions = [json.loads(line)["q"] for line in lines if line.strip()]
+            measure(f"brumeval {name}", BRUMEVAL, questions * 10)
     with tempfile.TemporaryDirectory() as tmp:
         folder = generated_pack(Path(tmp), 2_000)
         pack = load_pack(folder)

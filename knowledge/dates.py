@@ -67,7 +67,10 @@ def find_when(text: str, now: datetime, holidays: HolidayCalendar) -> When | Non
     folded = " " + normalise(text) + " "
     today = now.date()
     part = _part(folded)
-    finders = (_explicit_date, _relative_day, _week, _eve, _holiday, _rentree, _weekday, _month)
+    finders = (
+        _explicit_date, _relative_day, _week, _school_holidays, _eve, _holiday, _rentree,
+        _weekday, _month,
+    )  # fmt: skip
     for finder in (*finders, _soon):
         found = finder(folded, today, holidays)
         if found is not None:
@@ -213,12 +216,41 @@ def _eve(folded: str, today: date, _h: HolidayCalendar) -> When | None:
 
 
 def _next_named(holidays: HolidayCalendar, name: str, today: date) -> date | None:
+    years = range(today.year, today.year + 2)
     days = sorted(
         d
-        for d, n in holidays.public_holidays().items()
+        for d, n in holidays.public_holidays(years).items()
         if n == name and d >= today - timedelta(days=1)
     )
     return days[0] if days else None
+
+
+_SCHOOL_HOLIDAYS = (
+    (r"vacances de noel|vacances de fin d'?annee|vacances des fetes", "Vacances de Noël"),
+    (r"vacances d'?hiver|vacances de fevrier|vacances du ski", "Vacances d'hiver"),
+    (r"vacances de printemps|vacances de paques|vacances d'?avril", "Vacances de printemps"),
+    (r"vacances d'?ete|grandes vacances|vacances scolaires d'?ete", "Vacances d'été"),
+    (r"vacances de (la )?toussaint", "Vacances de la Toussaint"),
+    (r"vacances scolaires|pendant les vacances|prochaines vacances", ""),
+)
+
+
+def _school_holidays(folded: str, today: date, holidays: HolidayCalendar) -> When | None:
+    """ "Pendant les vacances de Noël": the next (or current) school holidays of that name."""
+    for pattern, name in _SCHOOL_HOLIDAYS:
+        if not re.search(r" " + pattern + r" ", folded):
+            continue
+        day = today
+        for _ in range(400):
+            found = holidays.school_holiday(day)
+            if found and (not name or found == name):
+                start = day
+                while holidays.school_holiday(day + timedelta(days=1)) == found:
+                    day += timedelta(days=1)
+                return When(start, day, found.lower())
+            day += timedelta(days=1)
+        return None
+    return None
 
 
 def _rentree(folded: str, today: date, holidays: HolidayCalendar) -> When | None:

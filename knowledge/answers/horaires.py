@@ -14,6 +14,8 @@ OPENING_WORDS = (
     r"ouvert|ouverte|ouverts|ouvertes|ouvre|ouvrent|ouvrira|rouvre|rouvrent|rouvrira|reouverture|"
     r"ferme|fermee|fermes|fermees|fermeture|horaires?|heures? d ouverture|possible|aller"
 )
+NOT_ABOUT_HOURS = r"inscriptions?|inscrire|tarifs?|prix|combien|coute|coutent|reservations?"
+MAX_DAYS = 16
 _PART_BOUNDS = {
     "matin": (time(0, 0), time(12, 0)),
     "midi": (time(11, 30), time(14, 0)),
@@ -55,6 +57,8 @@ class OpeningAnswers:
     def is_about_opening(self, question: Question) -> bool:
         if not question.says(OPENING_WORDS) or self.service_in(question) is None:
             return False
+        if question.says(NOT_ABOUT_HOURS):  # "quand ouvrent les inscriptions…"
+            return False
         when = question.when
         return (when is not None and when.specific) or question.says(
             r"rouvre|rouvrent|rouvrira|reouverture|maintenant|en ce moment|actuellement"
@@ -76,15 +80,32 @@ class OpeningAnswers:
             calendar.day(date.fromordinal(n))
             for n in range(when.start.toordinal(), when.end.toordinal() + 1)
         ]
-        lines = []
-        for day in days[:7]:
+        if len(days) == 1:
+            day = days[0]
             ranges = _in_part(day, when.part)
             if ranges:
-                lines.append(self._open(name, day, today, ranges))
+                return self._open(name, day, today, ranges)
+            return self._closed(name, day, today, calendar, when.part if day.is_open else None)
+        return self._period(name, days[:MAX_DAYS], today, calendar)
+
+    def _period(
+        self, name: str, days: list[DayHours], today: date, calendar: OpeningCalendar
+    ) -> str:
+        """One line per day of a range, then the next opening if it ends closed."""
+        lines = [phrases.PERIOD_HEADER.format(name=name)]
+        for day in days:
+            when = phrases.capital(phrases.day(day.day, today))
+            if day.is_open:
+                hours = phrases.hours([(r.start, r.end) for r in day.ranges])
+                lines.append(f"- {when} : {hours}{self._why(day)}")
             else:
-                lines.append(
-                    self._closed(name, day, today, calendar, when.part if day.is_open else None)
-                )
+                lines.append(f"- {when} : {phrases.CLOSED_WORD}{self._why(day)}")
+        if not days[-1].is_open:
+            following = calendar.next_open_day(days[-1].day)
+            if following is not None:
+                hours = phrases.hours([(r.start, r.end) for r in following.ranges])
+                day_text = phrases.day(following.day, today)
+                lines.append(phrases.NEXT_OPENING.format(day=day_text, ranges=hours))
         return "\n".join(lines)
 
     @staticmethod

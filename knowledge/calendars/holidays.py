@@ -7,10 +7,16 @@ in `commune.yaml` or deduced from the département of its postcode.
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import re
+import sys
+import types
 from datetime import date
+from typing import Any
 
 import holidays as holidays_lib
+from holidays.registry import COUNTRIES
 
 from knowledge.pack.models import Commune
 
@@ -24,6 +30,31 @@ _ZONES = {
 }
 ZONE_OF_DEPARTEMENT = {dep: zone for zone, deps in _ZONES.items() for dep in deps.split()}
 _ALSACE_MOSELLE = {"57": "57", "67": "6AE", "68": "6AE"}
+
+
+def _country_class(country: str) -> Any:
+    """The `holidays` class of one country, imported alone.
+
+    `holidays.country_holidays` imports the package's `countries` folder, whose `__init__`
+    imports all 250 countries (about 6 MB of memory for nothing). The folder is registered as
+    a bare namespace instead, so that only the commune's country module is loaded; any
+    surprise falls back to the package's own path.
+    """
+    for module_name, (class_name, *codes) in COUNTRIES.items():
+        if country in codes or country == class_name:
+            try:
+                if "holidays.countries" not in sys.modules:
+                    spec = importlib.util.find_spec("holidays.countries")
+                    assert spec is not None and spec.submodule_search_locations is not None
+                    package = types.ModuleType("holidays.countries")
+                    package.__path__ = list(spec.submodule_search_locations)
+                    package.__spec__ = spec
+                    sys.modules["holidays.countries"] = package
+                module = importlib.import_module(f"holidays.countries.{module_name}")
+                return getattr(module, class_name)
+            except (ImportError, AssertionError, AttributeError):
+                break
+    return lambda **kwargs: holidays_lib.country_holidays(country, **kwargs)
 
 
 def school_zone(commune: Commune) -> str | None:
@@ -53,9 +84,7 @@ class HolidayCalendar:
             subdivision = self._commune.holidays.subdivision
             if country == "FR":
                 subdivision = _ALSACE_MOSELLE.get(subdivision or "", subdivision)
-            table = holidays_lib.country_holidays(
-                country, subdiv=subdivision, years=year, language="fr"
-            )
+            table = _country_class(country)(subdiv=subdivision, years=year, language="fr")
             self._public[year] = {day: _french_name(name) for day, name in table.items()}
         return self._public[year]
 
@@ -64,8 +93,8 @@ class HolidayCalendar:
             zone = school_zone(self._commune)
             table: dict[date, str] = {}
             if self._commune.holidays.country == "FR" and zone is not None:
-                found = holidays_lib.country_holidays(
-                    "FR", subdiv=f"Zone {zone}", years=year, categories=("school",), language="fr"
+                found = _country_class("FR")(
+                    subdiv=f"Zone {zone}", years=year, categories=("school",), language="fr"
                 )
                 table = dict(found.items())
             self._school[year] = table

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import icalendar
-import recurring_ical_events
+if TYPE_CHECKING:
+    import icalendar
 
 
 class FeedError(Exception):
@@ -24,6 +25,8 @@ class FeedError(Exception):
 
 def feed_dates(path: Path, start: date, end: date) -> list[date]:
     """The days, between `start` and `end` included, on which an event of the feed starts."""
+    import recurring_ical_events  # imported only by packs that use feeds (memory)
+
     calendar = _read(path)
     try:
         events = recurring_ical_events.of(calendar).between(start, end + timedelta(days=1))
@@ -34,6 +37,8 @@ def feed_dates(path: Path, start: date, end: date) -> list[date]:
 
 
 def _read(path: Path) -> icalendar.Calendar:
+    import icalendar
+
     try:
         data = path.read_bytes()
     except FileNotFoundError:
