@@ -14,10 +14,10 @@ from datetime import date, datetime, timedelta
 from typing import Literal
 
 from knowledge.calendars.holidays import HolidayCalendar
+from knowledge.pack.fields import WEEKDAYS
 from knowledge.text import fold
 
 Part = Literal["matin", "midi", "apres-midi", "soir"]
-WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 MONTHS = (
     "janvier", "fevrier", "mars", "avril", "mai", "juin",
     "juillet", "aout", "septembre", "octobre", "novembre", "decembre",

@@ -18,33 +18,13 @@ _TYPES = {
     "r": "rue", "av": "avenue", "ave": "avenue", "bd": "boulevard", "bld": "boulevard",
     "pl": "place", "imp": "impasse", "ch": "chemin", "chem": "chemin", "all": "allee",
     "rte": "route", "lot": "lotissement", "res": "residence", "sq": "square", "fg": "faubourg",
-    "qu": "quai", "pass": "passage", "hameau": "hameau", "lieu-dit": "",
+    "qu": "quai", "pass": "passage", "hameau": "hameau",
 }  # fmt: skip
-_TYPE_WORDS = frozenset(
-    [
-        "rue",
-        "avenue",
-        "boulevard",
-        "place",
-        "impasse",
-        "chemin",
-        "allee",
-        "route",
-        "lotissement",
-        "residence",
-        "square",
-        "faubourg",
-        "quai",
-        "passage",
-        "sentier",
-        "voie",
-        "cours",
-        "promenade",
-        "hameau",
-        "lieu",
-        "dit",
-    ]
-)
+_TYPE_WORDS = frozenset({
+    "rue", "avenue", "boulevard", "place", "impasse", "chemin", "allee", "route", "lotissement",
+    "residence", "square", "faubourg", "quai", "passage", "sentier", "voie", "cours",
+    "promenade", "hameau", "lieu", "dit",
+})  # fmt: skip
 _ARTICLES = frozenset(["de", "du", "des", "d", "la", "le", "les", "l", "aux", "au", "a", "en"])
 STREET_SCORE = 88  # out of 100, on the name without spaces
 CORE_SCORE = 92  # on the distinctive part alone ("peupliers", "jean moulin")

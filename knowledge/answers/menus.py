@@ -8,6 +8,7 @@ from knowledge import phrases
 from knowledge.answers.question import Question
 from knowledge.calendars.canteen import CanteenCalendar, CanteenDay
 from knowledge.pack.calendar_models import MenuDay
+from knowledge.pack.fields import WEEKDAYS
 from knowledge.text import fold
 
 CANTEEN_WORDS = (
@@ -20,67 +21,12 @@ MENU_WORDS = (
 )
 LABEL_WORDS = {"vegetarien": r"vegetariens?|vegetariennes?|veggie|vege|sans viande", "bio": r"bio",
                "local": r"locale?s?|local"}  # fmt: skip
-_NOT_DISH_WORDS = frozenset(
-    [
-        "cantine",
-        "cantoche",
-        "menu",
-        "menus",
-        "repas",
-        "manger",
-        "mangent",
-        "mangeront",
-        "dejeuner",
-        "ecole",
-        "enfants",
-        "semaine",
-        "jour",
-        "quel",
-        "quelle",
-        "quels",
-        "quoi",
-        "est-ce",
-        "y",
-        "a",
-        "il",
-        "elle",
-        "midi",
-        "aujourd",
-        "hui",
-        "demain",
-        "lundi",
-        "mardi",
-        "mercredi",
-        "jeudi",
-        "vendredi",
-        "samedi",
-        "dimanche",
-        "prochain",
-        "prochaine",
-        "cette",
-        "ce",
-        "c",
-        "est",
-        "des",
-        "les",
-        "la",
-        "le",
-        "une",
-        "un",
-        "du",
-        "de",
-        "au",
-        "aux",
-        "vegetarien",
-        "bio",
-        "local",
-        "noel",
-        "quand",
-        "mange",
-        "rentree",
-        "comment",
-    ]
-)
+_NOT_DISH_WORDS = frozenset({
+    "cantine", "cantoche", "menu", "menus", "repas", "manger", "mangent", "mangeront", "mange",
+    "dejeuner", "ecole", "enfants", "semaine", "jour", "quel", "quelle", "quels", "quoi", "est",
+    "elle", "midi", "aujourd", "demain", "prochain", "prochaine", "cette", "vegetarien", "bio",
+    "local", "noel", "quand", "rentree", "comment", *WEEKDAYS,
+})  # fmt: skip
 
 
 class MenuAnswers:

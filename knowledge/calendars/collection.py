@@ -25,6 +25,7 @@ from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Literal
 
+from knowledge import phrases
 from knowledge.calendars.holidays import HolidayCalendar
 from knowledge.calendars.ical_feed import FeedError, feed_dates
 from knowledge.pack.calendar_models import (
@@ -39,10 +40,6 @@ from knowledge.pack.fields import WEEKDAYS
 from knowledge.pack.models import Pack
 
 _DAY = timedelta(days=1)
-_MONTHS = (
-    "janvier", "février", "mars", "avril", "mai", "juin",
-    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
-)  # fmt: skip
 
 Change = Literal["holiday", "exception"]
 
@@ -373,9 +370,8 @@ class _Cascade:
 
 
 def french_date(day: date) -> str:
-    """'vendredi 25 décembre 2026', 'vendredi 1er janvier 2027'."""
-    number = "1er" if day.day == 1 else str(day.day)
-    return f"{WEEKDAYS[day.weekday()]} {number} {_MONTHS[day.month - 1]} {day.year}"
+    """'vendredi 1er janvier 2027'."""
+    return f"{phrases.day(day)} {day.year}"
 
 
 def _apply(change: CollectionChange, item: Collection) -> Collection:
