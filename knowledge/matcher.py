@@ -8,6 +8,8 @@ more than "demande". A question is scored against an entry by:
   question or variants, half for terms only in its tags or answer. Words the pack never uses
   count against it: that keeps "permis de conduire" away from "permis de construire";
 - focus: the share of the entry's closest question or variant that the question says;
+- passage: the share of the question that one sentence of the entry's answer says, so that a
+  detailed question meets the sentence written for it;
 - ambiguity: when a second entry scores almost as well, the bot is less sure of the first.
 """
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,6 +35,8 @@ WEAK_IDF_SHARE = 0.5  # time, quantity and vague words (see lexicon/weights.yaml
 FOCUS_WEIGHT = 0.3
 AMBIGUITY_PENALTY = 0.4  # applied as the runner-up's score nears the best one's
 CANDIDATES = 12
+_SENTENCE_END = re.compile(r"[.\n;:!?]")
+PASSAGE_WEIGHT = 0.3  # how much of the question one sentence of the answer says
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +54,7 @@ class _Indexed:
     entry: FaqEntry
     sentences: tuple[tuple[frozenset[str], float], ...]  # terms of a question or variant, weight
     title: frozenset[str]  # every term of the question and variants
+    passages: tuple[frozenset[str], ...] = ()  # terms of each sentence of the answer
 
 
 class FaqMatcher:
@@ -59,6 +65,7 @@ class FaqMatcher:
         vocabulary: Counter[str] = Counter()
         titles: list[list[frozenset[str]]] = []
         bodies: list[set[str]] = []
+        passages: list[tuple[frozenset[str], ...]] = []
         for entry in entries:
             sentences = []
             for sentence in (entry.question, *entry.variants):
@@ -69,6 +76,13 @@ class FaqMatcher:
             vocabulary.update(folded)
             titles.append(sentences)
             bodies.append(set(analyzer.terms(folded)))
+            passages.append(
+                tuple(
+                    frozenset(analyzer.terms(words(part)))
+                    for part in _SENTENCE_END.split(entry.answer)
+                    if part.strip()
+                )
+            )
 
         title_df: Counter[str] = Counter(t for s in titles for t in frozenset().union(*s))
         body_df: Counter[str] = Counter(t for b in bodies for t in b)
@@ -92,7 +106,7 @@ class FaqMatcher:
             for term in body - title:
                 body_postings[term].append(position)
             weighted = tuple((s, sum(self._idf[t] for t in s) or 1.0) for s in sentences)
-            indexed.append(_Indexed(entry, weighted, title))
+            indexed.append(_Indexed(entry, weighted, title, passages[position]))
         self._entries = tuple(indexed)
         self._title_postings = dict(title_postings)
         self._body_postings = dict(body_postings)
@@ -151,9 +165,9 @@ class FaqMatcher:
             title = item.title
             coverage = value / (total + sum(v for t, v in topics.items() if t not in title))
             focus = max(sum(idf[t] for t in s & query) / weight for s, weight in item.sentences)
-            scored.append(
-                ((coverage + FOCUS_WEIGHT * focus) / (1 + FOCUS_WEIGHT), coverage, focus, item)
-            )
+            passage = max((sum(idf[t] for t in p & query) for p in item.passages), default=0.0)
+            score = coverage + FOCUS_WEIGHT * focus + PASSAGE_WEIGHT * passage / total
+            scored.append((score / (1 + FOCUS_WEIGHT + PASSAGE_WEIGHT), coverage, focus, item))
         scored.sort(key=itemgetter(0), reverse=True)
         if not scored:
             return []
