@@ -35,6 +35,7 @@ WEAK_IDF_SHARE = 0.5  # time, quantity and vague words (see lexicon/weights.yaml
 FOCUS_WEIGHT = 0.3
 AMBIGUITY_PENALTY = 0.4  # applied as the runner-up's score nears the best one's
 CANDIDATES = 12
+TOPIC_WEIGHT = 1.5  # a topic word no question of the entry names costs this many rarest terms
 _SENTENCE_END = re.compile(r"[.\n;:!?]")
 PASSAGE_WEIGHT = 0.3  # how much of the question one sentence of the answer says
 
@@ -148,7 +149,8 @@ class FaqMatcher:
         total = sum(idf.values()) or 1.0
         # A topic word the entry's questions do not name costs as much as the rarest term.
         topics = {
-            t: max(self._max_idf - idf[t], 0.0) for t in self.analyzer.topic_terms & terms.keys()
+            t: max(TOPIC_WEIGHT * self._max_idf - idf[t], 0.0)
+            for t in self.analyzer.topic_terms & terms.keys()
         }
         mass: defaultdict[int, float] = defaultdict(float)
         for term in terms:

@@ -20,7 +20,7 @@ from knowledge.reply import FAQ_CHOICE, Context, Reply, Suggestion
 from knowledge.text import words
 
 # Calibrated on question sets of residents' wording (see tests/unit/test_matcher_quality.py):
-ANSWER_THRESHOLD = 0.42  # at or above: answer from the best entry
+ANSWER_THRESHOLD = 0.41  # at or above: answer from the best entry
 SUGGEST_THRESHOLD = 0.2  # between the two: fallback, with the closest entries as suggestions
 MAX_SUGGESTIONS = 3
 STREET_REPLY_WORDS = 12  # a longer message is a new question, not the street asked for
