@@ -142,7 +142,10 @@ class FaqMatcher:
 
     def search(self, text: str, limit: int = 3) -> list[Match]:
         """Best entries first; empty when the question shares nothing with the pack."""
-        terms = self.query_terms(text)
+        return self.search_terms(self.query_terms(text), limit)
+
+    def search_terms(self, terms: dict[str, float], limit: int = 3) -> list[Match]:
+        """`search` for terms already read with `query_terms`."""
         if not terms:
             return []
         idf = self._weights(terms)

@@ -54,9 +54,9 @@ class Knowledge:
             reply = self._street_reply(question, local, context)
             if reply is not None:
                 return reply
-        matches = self.matcher.search(question, limit=MAX_SUGGESTIONS + 1)
-        confident = bool(matches) and matches[0].score >= ANSWER_THRESHOLD
         terms = self.matcher.query_terms(question)
+        matches = self.matcher.search_terms(terms, limit=MAX_SUGGESTIONS + 1)
+        confident = bool(matches) and matches[0].score >= ANSWER_THRESHOLD
         dated = self.dated.answer(self.dated.read(question, local, terms), context, confident)
         if dated is not None:
             return dated
