@@ -75,8 +75,7 @@ class Knowledge:
         resumed = Context(place=places[0])
         terms = self.matcher.query_terms(context.pending_question)
         read = self.dated.read(context.pending_question, now, terms)
-        reply = self.dated.answer(read, resumed, faq_confident=False)
-        return reply if reply is not None else None
+        return self.dated.answer(read, resumed, faq_confident=False)
 
     def entry(self, entry_id: str) -> Reply | None:
         """The answer of one entry, as when a resident taps a suggestion."""

@@ -92,7 +92,17 @@ class MenuAnswers:
             if any(w.rstrip("s") in self._dishes_text(d) for w in words)
         ]
         names = phrases.join([phrases.day(d.day, question.today) for d in days])
-        return phrases.CANTEEN_FOUND.format(dish=phrases.capital(" ".join(words)), days=names) + (
+        dish = next(
+            (
+                name
+                for d in days
+                if d.menu is not None
+                for name in _dishes(d.menu).split(", ")
+                if any(w.rstrip("s") in fold(name) for w in words)
+            ),
+            " ".join(words),
+        )
+        return phrases.CANTEEN_FOUND.format(dish=phrases.capital(dish), days=names) + (
             "\n" + "\n".join(self._day(d, question.today) for d in days)
         )
 
