@@ -46,6 +46,3 @@ class Conversations:
         self._states.move_to_end(address)
         while len(self._states) > self._limit:
             self._states.popitem(last=False)
-
-    def forget(self, address: Address) -> None:
-        self._states.pop(address, None)

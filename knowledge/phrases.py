@@ -76,15 +76,10 @@ ASK_STREET = (
     "ou quel lieu-dit habitez-vous ?"
 )
 ASK_STREET_AMBIGUOUS = "Plusieurs rues correspondent : {choices}. Laquelle est la vôtre ?"
-UNKNOWN_STREET = (
-    "Je ne trouve pas cette rue dans le calendrier de collecte. Vérifiez l'orthographe, ou "
-    "contactez la mairie."
-)
 COLLECTE_PLACE = "{place} (secteur {zone})"
 COLLECTE_ON = "la collecte des {stream} a lieu {day}"
 COLLECTE_MOVED_HOLIDAY = "la collecte des {stream} est décalée au {day} en raison de {reason}"
 COLLECTE_MOVED_NOTE = "la collecte des {stream} est déplacée au {day}"
-COLLECTE_MAINTAINED = "la collecte des {stream} est maintenue {day} malgré {reason}"
 COLLECTE_CANCELLED = "la collecte des {stream} prévue {day} est annulée"
 COLLECTE_NONE_IN_RANGE = "pas de collecte des {stream} {period}"
 COLLECTE_NEXT = "prochaine collecte : {day}"
@@ -101,8 +96,6 @@ COLLECTE_DROP_OFF = (
     "(secteur {zone}) : {places}."
 )
 COLLECTE_APPOINTMENT = "Les {stream} sont enlevés uniquement sur rendez-vous : {booking}."
-COLLECTE_DAY_LIST = "{day} : {streams}"
-COLLECTE_NOTHING_ON_DAY = "Aucune collecte {period} dans votre secteur."
 PERIOD_OUT_OF_RANGE = (
     "Je n'ai pas le calendrier de collecte pour cette date : il couvre la période du {start} "
     "au {end}."
@@ -119,7 +112,6 @@ CANTEEN_NOT_PUBLISHED = "Le menu {day} n'est pas encore publié."
 CANTEEN_NO_SERVICE = "Pas de service de cantine prévu {day}."
 CANTEEN_NEXT = "Reprise de la cantine {day}."
 CANTEEN_FOUND = "{dish} : au menu {days}."
-CANTEEN_NOT_FOUND = "Je ne vois pas « {dish} » au menu {period}."
 CANTEEN_NONE_WITH_LABEL = "Aucun menu {label} {period}."
 LABEL_NAMES = {"vegetarien": "végétarien", "bio": "bio", "local": "local"}
 
@@ -133,7 +125,6 @@ NEXT_OPENING = "Prochaine ouverture : {day} {ranges}."
 PERIOD_HEADER = "{name}, jour par jour :"
 CLOSED_WORD = "fermé"
 OPEN_THAT_DAY = "Ce jour-là, ouverture {ranges} seulement."
-NOTE = "Remarque : {note}."
 PARTS = {"matin": "le matin", "midi": "à midi", "apres-midi": "l'après-midi", "soir": "le soir"}
 
 # Agenda

@@ -45,9 +45,6 @@ class Speller:
         self._sorted = sorted(w for w in vocabulary if w.isalpha())
         self._memo: dict[str, str | None] = {}
 
-    def __contains__(self, word: str) -> bool:
-        return word in self._known
-
     def correct(self, word: str) -> str | None:
         """The known word `word` was meant to be, or None (for known words too)."""
         if word in self._known or len(word) < 4 or not word.isalpha():

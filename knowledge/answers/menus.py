@@ -32,9 +32,8 @@ _NOT_DISH_WORDS = frozenset({
 class MenuAnswers:
     """Answers about the school canteen, from `menus.csv`."""
 
-    def __init__(self, canteen: CanteenCalendar, menus: tuple[MenuDay, ...]) -> None:
+    def __init__(self, canteen: CanteenCalendar) -> None:
         self.canteen = canteen
-        self._menus = menus
 
     def is_about_menus(self, question: Question) -> bool:
         if not question.says(CANTEEN_WORDS):

@@ -51,9 +51,7 @@ class DatedAnswers:
             if pack.collecte and self.collection_calendar
             else None
         )
-        self.menus = (
-            MenuAnswers(CanteenCalendar(pack.menus, holidays), pack.menus) if pack.menus else None
-        )
+        self.menus = MenuAnswers(CanteenCalendar(pack.menus, holidays)) if pack.menus else None
         calendars = {s.id: OpeningCalendar(s, holidays, tz=pack.commune.tz) for s in pack.services}
         self.opening = OpeningAnswers(pack.services, calendars, analyzer) if pack.services else None
         self.agenda = AgendaAnswers(pack.events, analyzer) if pack.events else None

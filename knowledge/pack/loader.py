@@ -155,15 +155,6 @@ def load_pack(folder: str | Path) -> Pack:
     )
 
 
-def check_pack(folder: str | Path) -> list[Problem]:
-    """Every problem of the pack in `folder`, or an empty list when it is valid."""
-    try:
-        load_pack(folder)
-    except PackError as exc:
-        return list(exc.problems)
-    return []
-
-
 def _synonyms(reader: _Reader, doc: YamlDocument | None) -> tuple[tuple[str, ...], ...]:
     if doc is None or doc.data is None:
         return ()

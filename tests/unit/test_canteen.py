@@ -9,8 +9,8 @@ import pytest
 
 from knowledge.calendars.canteen import CanteenCalendar
 from knowledge.calendars.holidays import HolidayCalendar
+from knowledge.check import check_pack
 from knowledge.pack import load_pack
-from knowledge.pack.loader import check_pack
 from knowledge.pack.menus_csv import read_menus
 from knowledge.pack.models import Commune, Contact
 from knowledge.text import fold

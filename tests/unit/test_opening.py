@@ -11,9 +11,9 @@ import pytest
 
 from knowledge.calendars.holidays import HolidayCalendar
 from knowledge.calendars.opening import DayHours, OpeningCalendar
+from knowledge.check import check_pack
 from knowledge.pack import load_pack
 from knowledge.pack.calendar_models import Service
-from knowledge.pack.loader import check_pack
 from knowledge.pack.models import Commune, Contact
 
 PARIS = ZoneInfo("Europe/Paris")

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from knowledge.check import check_pack
 from knowledge.pack import PackError, load_pack
-from knowledge.pack.loader import check_pack
 
 
 def _replace(path: Path, old: str, new: str, count: int = 1) -> None:
