@@ -10,7 +10,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from bot import __version__
+from bot import installed_version
 from bot.config import ConfigError, load_settings
 from bot.dispatcher import Dispatcher
 from bot.messages import Address, Answer, Inbound
@@ -19,11 +19,21 @@ from knowledge.pack import PackError
 from knowledge.snapshot import Knowledge
 
 
+class _PrintVersion(argparse.Action):
+    """`--version`, looking the version up only when it is asked for."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="afficher la version")
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        parser.exit(message=f"crieur {installed_version()}\n")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="crieur", description="Crieur : l'assistant qui répond aux habitants d'une commune."
     )
-    parser.add_argument("--version", action="version", version=f"crieur {__version__}")
+    parser.add_argument("--version", action=_PrintVersion)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMANDE")
 
     ask = commands.add_parser("ask", help="poser une question au bot")

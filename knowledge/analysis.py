@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 import Stemmer
 
 from knowledge.lexicon import Lexicon
-from knowledge.morphology import conjugations
+from knowledge.morphology import infinitives
 from knowledge.text import words
 
 PHRASE_WORD_SHARE = 0.5
@@ -37,6 +37,8 @@ class Analyzer:
         # Single words whose stem is short ("montant" -> "mont") are matched as written, so
         # that "monter" does not become a price.
         self.single_words: dict[str, str] = {}
+        # Verbs of one-word synonyms, so that their forms ("refais") meet the concept too.
+        self._verbs: dict[str, str] = {}
         self.phrases_text: list[str] = []
         for group in _merge_groups([*lexicon.synonyms, *extra_synonyms], self._key):
             concept = "~" + "_".join(self._key(group[0])) if self._key(group[0]) else ""
@@ -47,8 +49,7 @@ class Analyzer:
                     continue
                 if len(key) == 1:
                     for word in self.content(words(member)):
-                        for form in conjugations(word):  # "refais" is "refaire"
-                            self.single_words.setdefault(form, concept)
+                        self._verbs.setdefault(word, concept)
                         if len(key[0]) < SHORT_STEM:
                             self.single_words[word] = concept
                 if len(key) > 1 or len(key[0]) >= SHORT_STEM:
@@ -68,6 +69,15 @@ class Analyzer:
             [self.stem(w) for phrase in lexicon.weak for w in words(phrase)]
             + [term for phrase in lexicon.weak for term in self.terms(words(phrase))]
         )
+        self._stems.clear()  # the lexicon's stems are no longer needed: keep the cache for queries
+
+    def _single_word(self, word: str) -> str | None:
+        concept = self.single_words.get(word)
+        if concept is None:
+            concept = next(
+                (self._verbs[verb] for verb in infinitives(word) if verb in self._verbs), None
+            )
+        return concept
 
     def stem(self, word: str) -> str:
         stem = self._stems.get(word)
@@ -114,7 +124,7 @@ class Analyzer:
             for size in range(min(self._longest, len(stems) - i), 0, -1):
                 concept = self.phrases.get(tuple(stems[i : i + size]))
                 if size == 1:
-                    concept = self.single_words.get(content[i], concept)
+                    concept = self._single_word(content[i]) or concept
                 if concept is not None:
                     out[concept] = 1.0
                     for stem in stems[i : i + size]:

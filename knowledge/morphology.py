@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Container
 
 _ENDINGS = {
     "er": ("e", "es", "ent", "ons", "ez", "ais", "ait", "aient", "ions", "iez", "ant", "era",
@@ -21,10 +21,24 @@ def conjugations(word: str) -> tuple[str, ...]:
     return tuple(root + suffix for suffix in _ENDINGS[ending])
 
 
-def inflections(vocabulary: Iterable[str]) -> set[str]:
-    """Regular conjugated forms of the infinitives in `vocabulary`, and their re- forms.
+def infinitives(word: str) -> tuple[str, ...]:
+    """The infinitives `word` could be a regular form of (folded): the inverse of
+    `conjugations`, so that no table of every form is kept in memory."""
+    found = []
+    for ending, suffixes in _ENDINGS.items():
+        for suffix in dict.fromkeys(suffixes):
+            if word.endswith(suffix):
+                infinitive = word[: -len(suffix)] + ending
+                if len(infinitive) > 4:
+                    found.append(infinitive)
+    return tuple(found)
 
-    They are real words, not typos: "refais" must not be "corrected" to "relais".
-    """
-    forms = {form for word in vocabulary for form in conjugations(word)}
-    return forms | {"re" + form for form in forms} | {"re" + word for word in vocabulary}
+
+def is_inflection(word: str, known: Container[str]) -> bool:
+    """Whether `word` is a regular form of a known infinitive, or its re- form ("refais")."""
+    if any(infinitive in known for infinitive in infinitives(word)):
+        return True
+    if word.startswith("re") and len(word) > 4:
+        rest = word[2:]
+        return rest in known or any(infinitive in known for infinitive in infinitives(rest))
+    return False

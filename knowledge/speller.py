@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from knowledge.morphology import inflections
+from knowledge.morphology import is_inflection
 
 MEMO_LIMIT = 20_000
 
@@ -33,7 +33,6 @@ class Speller:
         min_length: int = 5,
     ) -> None:
         self._known = frozenset(vocabulary) | frozenset(known)
-        self._known |= inflections(self._known)
         self._min_length = min_length
         self._stem = stem
         self._counts = vocabulary
@@ -51,6 +50,9 @@ class Speller:
             return None
         if word in self._memo:
             return self._memo[word]
+        if is_inflection(word, self._known):  # "refais" is a real word, not "relais" mistyped
+            self._memo[word] = None
+            return None
         result = self._edited(word) if len(word) >= self._min_length else None
         if result is None and len(word) >= self._min_length:
             result = self._completed(word)
