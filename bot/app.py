@@ -1,17 +1,26 @@
-"""The composition root: builds the knowledge, the core and the channels, and runs them."""
+"""The composition root: builds the knowledge, the store, the core, the outbox and the
+channels, and runs them until SIGINT or SIGTERM."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from aiohttp import web
 
+from bot.channel import Channel
 from bot.config import Settings
+from bot.delivery import DeliverySettings, DeliveryWorker
 from bot.dispatcher import Dispatcher
+from bot.outbox import Outbox
+from bot.quiet import QuietHours
+from bot.scheduler import NoticeScheduler, notice_times
+from bot.store import Store
+from bot.subscriptions import Subscriptions
 from channels.web import create_web_app
 from knowledge.snapshot import Knowledge
 
@@ -20,12 +29,27 @@ FEED_PAST_DAYS = 31
 
 
 class App:
-    """One running Crieur: a knowledge snapshot, the dispatcher, and the web server."""
+    """One running Crieur: a knowledge snapshot, the dispatcher, the store, the outbox's
+    delivery workers, the notice scheduler, the web server, and the push channels."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, channels: Sequence[Channel] = ()) -> None:
         self.settings = settings
         self.knowledge = Knowledge.load(settings.pack_path())
-        self.dispatcher = Dispatcher(lambda: self.knowledge)
+        self.channels = tuple(channels)
+        push = {c.name for c in self.channels if c.capabilities.can_push}
+        self.dispatcher = Dispatcher(lambda: self.knowledge, push_channels=push)
+        self.store: Store | None = None
+        self.outbox: Outbox | None = None
+        self.scheduler: NoticeScheduler | None = None
+
+    async def open_store(self) -> Outbox:
+        """Open (and migrate) the store; build the subscriptions and the outbox on it."""
+        self.store = await Store.open(self.settings.storage_url())
+        notices = self.settings.notices
+        quiet = QuietHours(notices.quiet_start, notices.quiet_end, self.knowledge.pack.commune.tz)
+        self.outbox = Outbox(self.store, quiet)
+        self.dispatcher.subscriptions = Subscriptions(self.store)
+        return self.outbox
 
     def zone_feed(self, zone: str) -> bytes | None:
         """A zone's collection days as iCalendar, from a month ago to the calendar's end."""
@@ -47,6 +71,43 @@ class App:
 
     async def run(self, on_ready: Callable[[str], None] | None = None) -> None:
         """Serve until SIGINT or SIGTERM."""
+        outbox = await self.open_store()
+        stop = asyncio.Event()
+        delivery = self.settings.outbox
+        settings = DeliverySettings(
+            rate_per_second=delivery.rate_per_second,
+            batch=delivery.batch,
+            max_attempts=delivery.max_attempts,
+            lease_seconds=delivery.lease_seconds,
+        )
+        workers = [
+            asyncio.create_task(DeliveryWorker(outbox, channel, settings).run(stop))
+            for channel in self.channels
+            if channel.capabilities.can_push
+        ]
+        for channel in self.channels:
+            await channel.start(self.dispatcher.handle)
+        self.scheduler = NoticeScheduler(
+            lambda: self.knowledge,
+            outbox,
+            notice_times(self.settings.notices),
+            self.settings.notices.horizon_days,
+        )
+        self.scheduler.start()
+        try:
+            await self._serve(stop, on_ready)
+        finally:
+            self.scheduler.shutdown()
+            stop.set()
+            for task in workers:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.wait_for(task, 30)
+            for channel in self.channels:
+                await channel.stop()
+            if self.store is not None:
+                await self.store.close()
+
+    async def _serve(self, stop: asyncio.Event, on_ready: Callable[[str], None] | None) -> None:
         web_settings = self.settings.web
         app = create_web_app(
             self.dispatcher.handle,
@@ -56,7 +117,6 @@ class App:
         )
         runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await runner.setup()
-        stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)

@@ -29,6 +29,30 @@ class _PrintVersion(argparse.Action):
         parser.exit(message=f"crieur {installed_version()}\n")
 
 
+def _notice_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    notices = commands.add_parser("notices", help="avis programmés, sans rien envoyer")
+    notices.add_argument("--pack", type=Path, help="dossier du pack")
+    notices.add_argument("--config", help="fichier de configuration TOML")
+    notices.add_argument("--from", dest="start", required=True, help="premier jour, AAAA-MM-JJ")
+    notices.add_argument("--to", dest="end", required=True, help="dernier jour, AAAA-MM-JJ")
+    notices.add_argument("--zone", help="secteur de collecte")
+    notices.add_argument("--topic", help="thème (collecte, cantine, agenda…)")
+    notices.add_argument("--json", action="store_true", help="un objet JSON par ligne")
+
+    broadcast = commands.add_parser("broadcast", help="envoyer une annonce aux abonnés")
+    broadcast.add_argument("text", nargs="?", help="le texte de l'annonce")
+    broadcast.add_argument("--config", help="fichier de configuration TOML")
+    broadcast.add_argument("--topic", help="thème des abonnés visés (alertes, collecte…)")
+    broadcast.add_argument("--zone", help="secteur visé (par défaut : tous)")
+    broadcast.add_argument("--at", help="date et heure d'envoi, ISO 8601 (défaut : maintenant)")
+    broadcast.add_argument("--urgent", action="store_true", help="ignorer les heures calmes")
+    broadcast.add_argument("--yes", action="store_true", help="ne pas demander de confirmation")
+    broadcast.add_argument("--author", help="auteur inscrit au journal (défaut : l'utilisateur)")
+    broadcast.add_argument("--no-wait", action="store_true", help="ne pas suivre l'envoi")
+    broadcast.add_argument("--cancel", type=int, metavar="N", help="annuler l'annonce n° N")
+    broadcast.add_argument("--list", action="store_true", help="journal des annonces")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="crieur", description="Crieur : l'assistant qui répond aux habitants d'une commune."
@@ -61,6 +85,8 @@ def _parser() -> argparse.ArgumentParser:
     calendar.add_argument("--to", dest="end", help="dernier jour, AAAA-MM-JJ (défaut : +3 mois)")
     calendar.add_argument("--ics", action="store_true", help="écrire un fichier iCalendar")
 
+    _notice_parsers(commands)
+
     run = commands.add_parser("run", help="lancer le bot (chat web, canaux configurés)")
     run.add_argument("--config", type=Path, help="fichier de configuration TOML (ou CRIEUR_CONFIG)")
     return parser
@@ -73,6 +99,12 @@ def main(argv: list[str] | None = None) -> int:
             return _check(args.pack)
         if args.command == "ask":
             return _ask(args)
+        if args.command in ("notices", "broadcast"):
+            from bot import notice_commands
+
+            if args.command == "notices":
+                return notice_commands.print_notices(args)
+            return notice_commands.broadcast(args)
         if args.command == "calendar":
             from bot.calendar_command import print_calendar
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
+from datetime import time
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -48,12 +49,37 @@ class WebSection(_Section):
     max_body_bytes: int = Field(default=16_384, ge=1_024, le=10_000_000)
 
 
+class NoticesSection(_Section):
+    """When scheduled notices go out (the commune's local time) and the quiet hours."""
+
+    collection: time = time(19, 0)
+    shift: time = time(19, 0)
+    shift_days_before: int = Field(default=2, ge=0, le=14)
+    menu: time = time(7, 30)
+    event: time = time(18, 0)
+    event_days_before: int = Field(default=1, ge=0, le=14)
+    quiet_start: time = time(21, 0)
+    quiet_end: time = time(7, 0)
+    horizon_days: int = Field(default=2, ge=1, le=31)
+
+
+class OutboxSection(_Section):
+    """Delivery: batch size, retries, and a rate limit overriding the channel's own."""
+
+    rate_per_second: float | None = Field(default=None, gt=0, le=10_000)
+    batch: int = Field(default=200, ge=1, le=10_000)
+    max_attempts: int = Field(default=8, ge=1, le=100)
+    lease_seconds: float = Field(default=120.0, ge=5, le=3600)
+
+
 class Settings(_Section):
     """The whole configuration."""
 
     pack: PackSection = PackSection()
     storage: StorageSection = StorageSection()
     web: WebSection = WebSection()
+    notices: NoticesSection = NoticesSection()
+    outbox: OutboxSection = OutboxSection()
     data_dir: Path | None = None
 
     def pack_path(self) -> Path:

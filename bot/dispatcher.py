@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from bot import texts
 from bot.conversations import Conversations
 from bot.messages import Answer, Choice, Inbound
+from bot.subscribing import STOP_COMMANDS, SubscriptionDialog
+from bot.subscriptions import Subscriptions
+from knowledge.places import Place
 from knowledge.reply import FAQ_CHOICE, STREET_CHOICE, Reply
 from knowledge.snapshot import Knowledge
 from knowledge.text import words
@@ -36,15 +39,29 @@ class Dispatcher:
     """Answers inbound messages from the current knowledge snapshot."""
 
     def __init__(
-        self, knowledge: Callable[[], Knowledge], conversations: Conversations | None = None
+        self,
+        knowledge: Callable[[], Knowledge],
+        conversations: Conversations | None = None,
+        subscriptions: Subscriptions | None = None,
+        push_channels: Collection[str] = (),
     ) -> None:
         self._knowledge = knowledge  # called per message, so a reload is seen at once
         self.conversations = conversations or Conversations()
+        self.subscriptions = subscriptions
+        self.push_channels = push_channels  # channels that can deliver notices
+
+    def _dialog(self, inbound: Inbound) -> SubscriptionDialog:
+        can_push = inbound.address.channel in self.push_channels
+        return SubscriptionDialog(self.subscriptions if can_push else None)
 
     async def handle(self, inbound: Inbound) -> Answer:
         knowledge = self._knowledge()
         text = clean_text(inbound.text)
         if inbound.choice is not None:
+            if SubscriptionDialog.is_choice(inbound.choice):
+                return await self._dialog(inbound).choice(
+                    knowledge, inbound.address, inbound.choice, inbound.received_at
+                )
             if not inbound.choice.startswith(STREET_CHOICE):
                 return self._choice(knowledge, inbound.choice)
             text = inbound.choice.removeprefix(STREET_CHOICE)
@@ -52,8 +69,9 @@ class Dispatcher:
             return Answer(texts.EMPTY, "accueil")
         if len(text) > MAX_QUESTION_CHARS:
             return Answer(texts.TOO_LONG.format(contact=_contact(knowledge)), None)
+        context = self.conversations.context(inbound.address, inbound.received_at)
         if text.startswith("/"):
-            return self._command(knowledge, text)
+            return await self._command(knowledge, inbound, text, context.place)
         folded = words(text)
         if not folded:
             return Answer(texts.NO_WORDS, "accueil")
@@ -61,15 +79,27 @@ class Dispatcher:
             return Answer(texts.GREETING_REPLY, "accueil")
         if set(folded) <= _THANKS | {"beaucoup", "bien", "tres", "c", "est", "bonne", "journee"}:
             return Answer(texts.THANKS_REPLY, "accueil")
-        context = self.conversations.context(inbound.address, inbound.received_at)
+        if SubscriptionDialog.wants(text):
+            return await self._dialog(inbound).sentence(
+                knowledge, inbound.address, text, inbound.received_at, context.place
+            )
         reply = knowledge.answer(text, inbound.received_at, context)
         self.conversations.update(inbound.address, text, reply, inbound.received_at)
         return _to_answer(reply)
 
-    def _command(self, knowledge: Knowledge, text: str) -> Answer:
+    async def _command(
+        self, knowledge: Knowledge, inbound: Inbound, text: str, place: Place | None
+    ) -> Answer:
         command = text.split()[0].lower().split("@")[0]
         if command in ("/aide", "/help", "/start"):
             return Answer(texts.HELP.format(commune=knowledge.pack.commune.name), "aide")
+        dialog = self._dialog(inbound)
+        if command in STOP_COMMANDS and self.subscriptions is not None:
+            dialog = SubscriptionDialog(self.subscriptions)  # erasing is allowed everywhere
+        if dialog.is_command(command):
+            return await dialog.command(
+                knowledge, inbound.address, text, inbound.received_at, place
+            )
         return Answer(texts.UNKNOWN_COMMAND.format(command=command[:40]), "aide")
 
     def _choice(self, knowledge: Knowledge, payload: str) -> Answer:

@@ -135,3 +135,40 @@ EVENT_SPAN = "du {start} au {end}"
 EVENTS_IN_PERIOD = "Au programme {period} :"
 EVENTS_NONE = "Je n'ai pas d'événement annoncé {period}."
 EVENT_NONE_UPCOMING = "Je n'ai pas de date à venir pour cet événement."
+
+# Scheduled notices (knowledge/notices.py). A notice may be read hours after it is sent:
+# every one writes its date out in full, "demain" only ever stands beside that date.
+NOTICE_COLLECTION = "Collecte de demain, {day} (secteur {zone}) : {streams}."
+NOTICE_STREAM = "{stream} ({details})"
+NOTICE_MOVED_LATER = "reportée du {day}"
+NOTICE_MOVED_EARLIER = "avancée du {day}"
+NOTICE_MOVED_BECAUSE = ", {holiday}"
+NOTICE_UNUSUAL_START = "horaire exceptionnel"
+NOTICE_START_ONE = "Le camion passe à partir de {hour} : sortez votre bac la veille au soir."
+NOTICE_START_MANY = "Les camions passent à partir de {hour} : sortez vos bacs la veille au soir."
+NOTICE_SHIFT_MOVED = (
+    "Collecte décalée : {because}la collecte des {stream} du {planned} aura lieu le {actual}."
+)
+NOTICE_SHIFT_CANCELLED = (
+    "Collecte annulée : {because}la collecte des {stream} du {planned} est supprimée."
+)
+NOTICE_SHIFT_BECAUSE = "en raison {holiday}, "
+NOTICE_MENU_DAY = "du {day}"  # fills CANTEEN_MENU: "Menu de la cantine du lundi 21 décembre : …"
+NOTICE_EVENT = "Rappel : {title}, {when}{place}."
+NOTICE_EVENT_AT = "{day} à {hour}"
+NOTICE_EVENT_UNTIL = ", jusqu'au {day}"
+NOTICE_EVENT_PLACE = ", {place}"
+NOTICE_TOMORROW = "demain {day}"
+NOTICE_TODAY = "aujourd'hui {day}"
+
+
+def day_seen_from(moment: date, sent: date) -> str:
+    """'demain samedi 26 décembre', 'aujourd'hui lundi 21 décembre', 'jeudi 31 décembre':
+    the full date always, the relative word only beside it (a notice may be read late)."""
+    text = day(moment, sent)
+    gap = (moment - sent).days
+    if gap == 1:
+        return NOTICE_TOMORROW.format(day=text)
+    if gap == 0:
+        return NOTICE_TODAY.format(day=text)
+    return text

@@ -1,4 +1,5 @@
-"""Shared fixtures: the project's example pack, the shared Brumeval pack when present."""
+"""Shared fixtures: the example pack, the shared Brumeval pack when present, and a fresh store
+on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -32,6 +33,21 @@ def brumeval_pack() -> Path:
     if not path.is_dir():
         pytest.skip("../shared/packs/brumeval is not beside this checkout")
     return path
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty store URL: a SQLite file, then a new PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'crieur.db'}"
+        return
+    from tests.postgres import create_database, drop_database
+
+    url = create_database()
+    try:
+        yield url
+    finally:
+        drop_database(url)
 
 
 @pytest.fixture

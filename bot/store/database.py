@@ -1,0 +1,118 @@
+"""Opens the store: an async SQLAlchemy engine on SQLite (default) or PostgreSQL, migrated.
+
+The configuration speaks plain SQLAlchemy URLs (`sqlite:////var/lib/crieur/crieur.db`,
+`postgresql://crieur@db/crieur`); the async drivers (aiosqlite, asyncpg) are chosen here.
+Alembic brings the schema to its latest revision at every start, under a lock on
+PostgreSQL so that several processes starting together migrate once.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+_MIGRATION_LOCK = 0x6372_6965_7572  # "crieur": the PostgreSQL advisory lock taken to migrate
+_ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
+
+
+class StoreError(Exception):
+    """The store cannot be opened: a bad URL, an unreachable server, a failed migration."""
+
+
+def async_url(url: str) -> str:
+    """The URL with the async driver Crieur uses for its backend."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise StoreError(f"URL de stockage invalide : {url!r}") from exc
+    backend = parsed.get_backend_name()
+    if backend not in _ASYNC_DRIVERS:
+        raise StoreError(f"base non prise en charge : {backend} (sqlite ou postgresql)")
+    return parsed.set(drivername=_ASYNC_DRIVERS[backend]).render_as_string(hide_password=False)
+
+
+class Store:
+    """The database every part of the core shares (one engine per process)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect.name
+
+    @classmethod
+    async def open(cls, url: str, migrate: bool = True) -> Store:
+        """Connect, and bring the schema up to date unless `migrate` is False."""
+        full = async_url(url)
+        options: dict[str, Any] = {}
+        if full.startswith("sqlite"):
+            database = make_url(full).database
+            if database and database != ":memory:":
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
+            options["connect_args"] = {"timeout": 30}
+        else:
+            options.update(pool_size=5, max_overflow=5, pool_pre_ping=True)
+        engine = create_async_engine(full, **options)
+        if engine.dialect.name == "sqlite":
+            event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        store = cls(engine)
+        try:
+            if migrate:
+                await store.migrate()
+            else:
+                async with engine.connect() as connection:
+                    await connection.execute(text("SELECT 1"))
+        except OSError as exc:
+            await engine.dispose()
+            raise StoreError(f"base injoignable : {exc}") from exc
+        return store
+
+    async def migrate(self) -> None:
+        """Apply every Alembic revision not applied yet."""
+        async with self.engine.begin() as connection:
+            if self.dialect == "postgresql":
+                await connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK}
+                )
+            await connection.run_sync(_upgrade)
+
+    def connect(self) -> Any:
+        """An async connection context (`async with store.connect() as c`), autocommit off."""
+        return self.engine.connect()
+
+    def begin(self) -> Any:
+        """A transaction context (`async with store.begin() as c`), committed on exit."""
+        return self.engine.begin()
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def insert_for(connection: AsyncConnection, table: Any) -> Any:
+    """An INSERT with the dialect's ON CONFLICT support (SQLite and PostgreSQL spell it alike)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
+
+
+def _upgrade(connection: Connection) -> None:
+    from alembic import command  # only needed at start
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", "bot.store:migrations")
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")  # readers do not block the delivery worker
+    cursor.execute("PRAGMA synchronous=NORMAL")  # durable against a killed process
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
