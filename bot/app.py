@@ -20,6 +20,8 @@ from bot.outbox import Outbox
 from bot.quiet import QuietHours
 from bot.scheduler import NoticeScheduler, notice_times
 from bot.store import Store
+from bot.store.migrate import migrate_in_child
+from bot.store.schema import SCHEMA_REVISION
 from bot.subscriptions import Subscriptions
 from channels.web import create_web_app
 from knowledge.snapshot import Knowledge
@@ -44,7 +46,11 @@ class App:
 
     async def open_store(self) -> Outbox:
         """Open (and migrate) the store; build the subscriptions and the outbox on it."""
-        self.store = await Store.open(self.settings.storage_url())
+        url = self.settings.storage_url()
+        store = await Store.open(url, migrate=False)
+        if await store.revision() != SCHEMA_REVISION:
+            await migrate_in_child(url)  # Alembic's memory is not kept by the long-running process
+        self.store = store
         notices = self.settings.notices
         quiet = QuietHours(notices.quiet_start, notices.quiet_end, self.knowledge.pack.commune.tz)
         self.outbox = Outbox(self.store, quiet)

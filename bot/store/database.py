@@ -11,10 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from bot.store.schema import SCHEMA_REVISION
 
 _MIGRATION_LOCK = 0x6372_6965_7572  # "crieur": the PostgreSQL advisory lock taken to migrate
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
@@ -71,13 +73,26 @@ class Store:
         return store
 
     async def migrate(self) -> None:
-        """Apply every Alembic revision not applied yet."""
+        """Apply every Alembic revision not applied yet (Alembic is only imported then)."""
+        if await self.revision() == SCHEMA_REVISION:
+            return
         async with self.engine.begin() as connection:
             if self.dialect == "postgresql":
                 await connection.execute(
                     text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK}
                 )
             await connection.run_sync(_upgrade)
+
+    async def revision(self) -> str | None:
+        """The schema revision the database is at, or None before the first migration."""
+        async with self.engine.connect() as connection:
+            exists = await connection.run_sync(
+                lambda sync: inspect(sync).has_table("alembic_version")
+            )
+            if not exists:
+                return None
+            found = await connection.scalar(text("SELECT version_num FROM alembic_version"))
+        return str(found) if found is not None else None
 
     def connect(self) -> Any:
         """An async connection context (`async with store.connect() as c`), autocommit off."""

@@ -273,3 +273,14 @@ async def test_parallel_workers_never_send_a_row_twice(store: Store) -> None:
     keys = [push.key for push in channel.pushes]
     assert len(keys) == len(set(keys)) == 600
     assert sum(1 for worker in workers if worker.sent) >= 2  # the work really was shared
+
+
+def test_the_schema_revision_constant_is_alembic_s_head() -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from bot.store.schema import SCHEMA_REVISION
+
+    config = Config()
+    config.set_main_option("script_location", "bot.store:migrations")
+    assert ScriptDirectory.from_config(config).get_current_head() == SCHEMA_REVISION
