@@ -204,6 +204,7 @@ def _run(config: Path | None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line per job run is noise
     app = App(load_settings(config))
     asyncio.run(app.run(on_ready=lambda url: print(f"Crieur répond sur {url}", flush=True)))
     return 0

@@ -16,6 +16,7 @@ from knowledge.lexicon import Lexicon, builtin_lexicon
 from knowledge.matcher import FaqMatcher, Match
 from knowledge.pack import Pack, load_pack
 from knowledge.pack.models import FaqEntry
+from knowledge.places import Place
 from knowledge.reply import FAQ_CHOICE, Context, Reply, Suggestion
 from knowledge.text import words
 
@@ -55,14 +56,32 @@ class Knowledge:
             if reply is not None:
                 return reply
         terms = self.matcher.query_terms(question)
-        matches = self.matcher.search_terms(terms, limit=MAX_SUGGESTIONS + 1)
+        read = self.dated.read(question, local, terms)
+        matches = self.matcher.search_terms(
+            self._without_places(terms, read.places), limit=MAX_SUGGESTIONS + 1
+        )
         confident = bool(matches) and matches[0].score >= ANSWER_THRESHOLD
-        dated = self.dated.answer(self.dated.read(question, local, terms), context, confident)
+        dated = self.dated.answer(read, context, confident)
         if dated is not None:
             return dated
         if confident:
             return self._from_entry(matches[0].entry, matches[0].score)
         return self._fallback(matches)
+
+    def _without_places(
+        self, terms: dict[str, float], places: tuple[Place, ...]
+    ) -> dict[str, float]:
+        """The terms minus the street a resident named: where it happens is not what it is."""
+        if not places:
+            return terms
+        named = {term for place in places for term in self.analyzer.terms(words(place.name))}
+        # a term that is part of a concept ("la Tuilerie", the village hall) stays
+        kept = {
+            t: share
+            for t, share in terms.items()
+            if t not in named or share < 1.0 or t.startswith("~")
+        }
+        return kept or terms
 
     def _street_reply(self, text: str, now: datetime, context: Context) -> Reply | None:
         """The resident answered "which street?": answer the question they asked before."""

@@ -106,3 +106,19 @@ def test_tapped_suggestion_gives_the_entry(knowledge: Knowledge) -> None:
     reply = knowledge.entry("passeport")
     assert reply is not None and reply.source == "passeport"
     assert knowledge.entry("inconnue") is None
+
+
+def test_a_street_named_in_the_question_does_not_hide_the_subject(
+    example_knowledge: Knowledge,
+) -> None:
+    question = "un lampadaire en panne rue du Moulin-Neuf"
+    places = tuple(example_knowledge.dated.streets.find(question))
+    assert [place.name for place in places] == ["rue du Moulin-Neuf"]
+    terms = example_knowledge.matcher.query_terms(question)
+    kept = example_knowledge._without_places(terms, places)
+    assert "moulin" not in kept and "neuf" not in kept and "ru" not in kept
+    assert kept.keys() < terms.keys() and any("lampadair" in term for term in kept)
+    hall = "louer la Tuilerie"  # a place that is also the village hall's name stays
+    hall_terms = example_knowledge.matcher.query_terms(hall)
+    hall_places = tuple(example_knowledge.dated.streets.find(hall))
+    assert example_knowledge._without_places(hall_terms, hall_places) == hall_terms
