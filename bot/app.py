@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from aiohttp import web
 
-from bot.channel import Channel
+from bot.channel import Channel, WebhookChannel
 from bot.config import Settings
 from bot.delivery import DeliverySettings, DeliveryWorker
 from bot.dispatcher import Dispatcher
@@ -30,6 +30,29 @@ log = logging.getLogger(__name__)
 FEED_PAST_DAYS = 31
 
 
+def configured_channels(settings: Settings) -> tuple[Channel, ...]:
+    """The messaging channels the configuration enables (each imported only if enabled)."""
+    found: list[Channel] = []
+    telegram = settings.telegram
+    if telegram.token:
+        from channels.telegram import TelegramChannel, TelegramOptions
+
+        found.append(
+            TelegramChannel(
+                TelegramOptions(
+                    token=telegram.token,
+                    base_url=telegram.base_url,
+                    mode=telegram.mode,
+                    webhook_url=telegram.webhook_url,
+                    webhook_path=telegram.webhook_path,
+                    secret_token=telegram.secret_token,
+                    rate_per_second=telegram.rate_per_second,
+                )
+            )
+        )
+    return tuple(found)
+
+
 class App:
     """One running Crieur: a knowledge snapshot, the dispatcher, the store, the outbox's
     delivery workers, the notice scheduler, the web server, and the push channels."""
@@ -37,7 +60,7 @@ class App:
     def __init__(self, settings: Settings, channels: Sequence[Channel] = ()) -> None:
         self.settings = settings
         self.knowledge = Knowledge.load(settings.pack_path())
-        self.channels = tuple(channels)
+        self.channels = tuple(channels) or configured_channels(settings)
         push = {c.name for c in self.channels if c.capabilities.can_push}
         self.dispatcher = Dispatcher(lambda: self.knowledge, push_channels=push)
         self.store: Store | None = None
@@ -70,6 +93,10 @@ class App:
         return zone_ics(
             calendar, collecte, zone, start, collecte.period.end, knowledge.pack.commune.name
         )
+
+    def health(self) -> dict[str, object]:
+        """Each messaging channel's state, for `/healthz`."""
+        return {channel.name: channel.health() for channel in self.channels}
 
     def reload(self) -> None:
         """Swap in a freshly loaded snapshot of the pack (raises PackError if broken)."""
@@ -120,6 +147,13 @@ class App:
             self.knowledge.pack.commune.name,
             web_settings.max_body_bytes,
             feeds=self.zone_feed,
+            health=self.health,
+            extra_routes=[
+                route
+                for channel in self.channels
+                if isinstance(channel, WebhookChannel)
+                for route in channel.routes()
+            ],
         )
         runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await runner.setup()

@@ -7,9 +7,12 @@ outbox decides retries, pauses and unsubscriptions without knowing any SDK.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from bot.messages import Address, InboundHandler
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +61,10 @@ class PushNotAllowed(DeliveryError):
     """The channel may not write first to this recipient now (e.g. no template configured)."""
 
 
+class Rejected(DeliveryError):
+    """The service refused this message for good (malformed, unknown chat type…): park it."""
+
+
 class TransientError(DeliveryError):
     """A failure worth retrying later: network error, 5xx, garbage answer."""
 
@@ -68,10 +75,23 @@ class Channel(Protocol):
     name: str
     capabilities: Capabilities
 
+    def health(self) -> dict[str, object]:
+        """The channel's state for the health endpoint (e.g. {"state": "connecté"})."""
+        ...
+
     async def start(self, handler: InboundHandler) -> None: ...
 
     async def stop(self) -> None: ...
 
     async def push(self, push: Push) -> None:
         """Deliver one notice out of band; raise a `DeliveryError` subclass on failure."""
+        ...
+
+
+@runtime_checkable
+class WebhookChannel(Protocol):
+    """A channel that receives its updates on Crieur's web server."""
+
+    def routes(self) -> list[web.RouteDef]:
+        """The aiohttp routes to add (empty when the channel does not use a webhook)."""
         ...

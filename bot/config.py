@@ -12,9 +12,9 @@ from collections.abc import Mapping
 from datetime import time
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 ENV_PREFIX = "CRIEUR_"
 ENV_CONFIG = "CRIEUR_CONFIG"
@@ -49,6 +49,24 @@ class WebSection(_Section):
     max_body_bytes: int = Field(default=16_384, ge=1_024, le=10_000_000)
 
 
+class TelegramSection(_Section):
+    """The Telegram bot: enabled when a token is given (from the environment)."""
+
+    token: str | None = None
+    base_url: str = "https://api.telegram.org"
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook_url: str | None = None
+    webhook_path: str = Field(default="/webhooks/telegram", pattern=r"^/[A-Za-z0-9/_-]*$")
+    secret_token: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,256}$")
+    rate_per_second: float = Field(default=30.0, gt=0, le=1000)
+
+    @model_validator(mode="after")
+    def _webhook_needs_its_url_and_secret(self) -> TelegramSection:
+        if self.token and self.mode == "webhook" and not (self.webhook_url and self.secret_token):
+            raise ValueError("le mode webhook demande webhook_url et secret_token")
+        return self
+
+
 class NoticesSection(_Section):
     """When scheduled notices go out (the commune's local time) and the quiet hours."""
 
@@ -78,6 +96,7 @@ class Settings(_Section):
     pack: PackSection = PackSection()
     storage: StorageSection = StorageSection()
     web: WebSection = WebSection()
+    telegram: TelegramSection = TelegramSection()
     notices: NoticesSection = NoticesSection()
     outbox: OutboxSection = OutboxSection()
     data_dir: Path | None = None

@@ -7,7 +7,7 @@ lease, pushes them one by one through the rate limiter, and records each outcome
 - sent;
 - rate limited: the row and the rest of the batch wait for the server's retry-after;
 - recipient gone: the subscriber is deactivated and their pending rows are closed;
-- not allowed: parked as failed, with the reason;
+- not allowed or rejected for good: parked as failed, with the reason;
 - anything else (network error, garbage answer): retried with exponential back-off, then
   parked as failed after `max_attempts`; never dropped silently.
 
@@ -31,7 +31,7 @@ from typing import Any
 from aiolimiter import AsyncLimiter
 from sqlalchemy import and_, bindparam, func, or_, select, update
 
-from bot.channel import Channel, Push, PushNotAllowed, RateLimited, RecipientGone
+from bot.channel import Channel, Push, PushNotAllowed, RateLimited, RecipientGone, Rejected
 from bot.messages import Address
 from bot.outbox import Outbox, utcnow
 from bot.store.schema import deliveries, notices, subscribers
@@ -156,8 +156,8 @@ class DeliveryWorker:
         except RecipientGone as exc:
             self._gone.add(row.subscriber_id)
             self._result(row, "gone", error=str(exc) or "destinataire parti")
-        except PushNotAllowed as exc:
-            self._result(row, "failed", error=str(exc) or "envoi non autorisé")
+        except (PushNotAllowed, Rejected) as exc:
+            self._result(row, "failed", error=str(exc) or "envoi refusé")
         except Exception as exc:  # the channel's TransientError, or a bug answering garbage
             self._retry_or_park(row, f"{type(exc).__name__}: {exc}")
         else:

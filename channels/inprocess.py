@@ -39,6 +39,9 @@ class InProcessChannel:
             os.open(journal, os.O_WRONLY | os.O_APPEND | os.O_CREAT) if journal else None
         )
 
+    def health(self) -> dict[str, object]:
+        return {"state": "ok", "pushed": len(self.pushes)}
+
     async def start(self, handler: InboundHandler) -> None:
         self.handler = handler
 

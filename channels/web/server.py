@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from importlib.resources import files
 from pathlib import Path
@@ -32,6 +32,7 @@ SECURITY_HEADERS = {
 }
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 FeedProvider = Callable[[str], bytes | None]
+HealthProvider = Callable[[], dict[str, object]]
 
 
 def _json_error(status: int, message: str) -> web.Response:
@@ -61,9 +62,16 @@ async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
 class _ChatRoutes:
     """Request handlers bound to the core's inbound handler."""
 
-    def __init__(self, handle: InboundHandler, title: str, feeds: FeedProvider | None) -> None:
+    def __init__(
+        self,
+        handle: InboundHandler,
+        title: str,
+        feeds: FeedProvider | None,
+        health: HealthProvider | None,
+    ) -> None:
         self._handle = handle
         self._feeds = feeds
+        self._health = health
         page = (STATIC / "index.html").read_text(encoding="utf-8")
         self._page = page.replace("{{commune}}", html.escape(title))
 
@@ -85,7 +93,10 @@ class _ChatRoutes:
         return web.Response(text=self._page, content_type="text/html")
 
     async def health(self, request: web.Request) -> web.Response:
-        return web.json_response({"status": "ok"})
+        body: dict[str, object] = {"status": "ok"}
+        if self._health is not None:
+            body["channels"] = self._health()
+        return web.json_response(body)
 
     async def calendar(self, request: web.Request) -> web.Response:
         feed = self._feeds(request.match_info["zone"]) if self._feeds else None
@@ -104,11 +115,15 @@ def create_web_app(
     title: str,
     max_body_bytes: int = 16_384,
     feeds: FeedProvider | None = None,
+    health: HealthProvider | None = None,
+    extra_routes: Sequence[web.RouteDef] = (),
 ) -> web.Application:
     """The web channel's application; `handle` is the core's `Dispatcher.handle`, `feeds`
-    gives a zone's collection calendar as iCalendar bytes (None for an unknown zone)."""
+    gives a zone's collection calendar as iCalendar bytes (None for an unknown zone),
+    `health` the other channels' states, `extra_routes` their webhooks."""
     app = web.Application(client_max_size=max_body_bytes, middlewares=[_errors])
-    routes = _ChatRoutes(handle, title, feeds)
+    routes = _ChatRoutes(handle, title, feeds, health)
+    app.router.add_routes(extra_routes)
     app.router.add_get("/", routes.index)
     app.router.add_post("/api/chat", routes.chat)
     app.router.add_get("/healthz", routes.health)

@@ -1,0 +1,1 @@
+"""Fakes of the outside services Crieur talks to, served over real HTTP on the loopback."""
