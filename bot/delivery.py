@@ -87,7 +87,9 @@ class DeliveryWorker:
         self.settings = settings or DeliverySettings()
         self.clock = clock
         rate = self.settings.rate_per_second or channel.capabilities.rate_per_second
-        self.limiter = AsyncLimiter(max(rate, 0.001), 1.0)
+        # Small buckets: a burst of a whole second's worth would trip a service's flood control.
+        burst = max(1, int(rate / 50))
+        self.limiter = AsyncLimiter(burst, burst / max(rate, 0.001))
         self.worker_id = f"{os.getpid()}-{id(self):x}"[:64]
         self._notices: OrderedDict[int, _Notice] = OrderedDict()
         self._results: list[dict[str, Any]] = []
