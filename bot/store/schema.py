@@ -15,6 +15,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -27,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
-SCHEMA_REVISION = "0001"  # the latest Alembic revision in migrations/versions (a test checks it)
+SCHEMA_REVISION = "0002"  # the latest Alembic revision in migrations/versions (a test checks it)
 
 metadata = MetaData(
     naming_convention={
@@ -174,4 +175,53 @@ state = Table(
     metadata,
     Column("key", String(120), primary_key=True),
     Column("value", Text, nullable=False),
+)
+
+# --- revision 0002: agents of the back-office, the questions log, Web Push subscriptions ---
+
+agents = Table(
+    "agents",
+    metadata,
+    Column("id", Key, primary_key=True, autoincrement=True),
+    Column("username", String(80), nullable=False, unique=True),
+    Column("password_hash", String(255), nullable=False),  # argon2
+    Column("role", String(16), nullable=False, default="agent"),  # "agent" | "admin"
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("failed_attempts", Integer, nullable=False, default=0),
+    Column("locked_until", UTCDateTime(), nullable=True),
+    Column("last_login_at", UTCDateTime(), nullable=True),
+)
+
+agent_sessions = Table(
+    "agent_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),  # SHA-256 of the cookie's token
+    Column(
+        "agent_id", Key, ForeignKey("agents.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+)
+
+questions = Table(
+    "questions",
+    metadata,
+    Column("id", Key, primary_key=True, autoincrement=True),
+    Column("asked_at", UTCDateTime(), nullable=False, index=True),
+    Column("channel", String(32), nullable=False),
+    Column("text", Text, nullable=False),  # the question, for agents; never logged
+    Column("answered", Boolean, nullable=False),
+    Column("entry", String(120), nullable=True),  # the FAQ entry or kind that answered
+    Column("score", Float, nullable=False, default=0.0),
+)
+
+push_subscriptions = Table(
+    "push_subscriptions",
+    metadata,
+    Column("chat_id", String(64), primary_key=True),  # the "webpush" address: endpoint's hash
+    Column("endpoint", Text, nullable=False),
+    Column("p256dh", String(200), nullable=False),
+    Column("auth", String(100), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
 )

@@ -13,7 +13,7 @@ from bot.channel import Push, PushNotAllowed, RateLimited, RecipientGone, Transi
 from bot.delivery import DeliverySettings, DeliveryWorker
 from bot.outbox import Outbox, OutgoingNotice
 from bot.store import Store
-from bot.store.schema import deliveries, subscribers, subscriptions
+from bot.store.schema import SCHEMA_REVISION, deliveries, subscribers, subscriptions
 from channels.inprocess import InProcessChannel
 
 T0 = datetime(2026, 12, 23, 18, 0, tzinfo=UTC)
@@ -101,7 +101,7 @@ async def test_migrations_run_once_and_again(store: Store, store_url: str) -> No
     async with again.connect() as connection:
         version = await connection.scalar(text("SELECT version_num FROM alembic_version"))
     await again.close()
-    assert version == "0001"
+    assert version == SCHEMA_REVISION
 
 
 async def test_fan_out_is_idempotent_and_targets_the_zone(store: Store) -> None:
