@@ -14,7 +14,14 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 ENV_PREFIX = "CRIEUR_"
 ENV_CONFIG = "CRIEUR_CONFIG"
@@ -47,6 +54,21 @@ class WebSection(_Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
     max_body_bytes: int = Field(default=16_384, ge=1_024, le=10_000_000)
+    # sites allowed to embed the widget and call /api/chat from their pages (CORS)
+    allowed_origins: tuple[str, ...] = ()
+    # /api/chat requests per minute: per chat session and per client IP (then 429)
+    session_rate_per_minute: int = Field(default=30, ge=1, le=100_000)
+    ip_rate_per_minute: int = Field(default=120, ge=1, le=1_000_000)
+    # the public URL of this server (for links in notices and the widget tag shown to agents)
+    public_url: str | None = None
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        """From the environment, a list is written "https://a.fr,https://b.fr"."""
+        if isinstance(value, str):
+            return tuple(item.strip().rstrip("/") for item in value.split(",") if item.strip())
+        return value
 
 
 class TelegramSection(_Section):
