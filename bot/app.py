@@ -17,6 +17,7 @@ from bot.config import Settings
 from bot.delivery import DeliverySettings, DeliveryWorker
 from bot.dispatcher import Dispatcher
 from bot.outbox import Outbox
+from bot.question_recorder import QuestionRecorder
 from bot.quiet import QuietHours
 from bot.scheduler import NoticeScheduler, notice_times
 from bot.store import Store
@@ -78,6 +79,7 @@ class App:
         quiet = QuietHours(notices.quiet_start, notices.quiet_end, self.knowledge.pack.commune.tz)
         self.outbox = Outbox(self.store, quiet)
         self.dispatcher.subscriptions = Subscriptions(self.store)
+        self.dispatcher.recorder = QuestionRecorder(self.store)
         return self.outbox
 
     def zone_feed(self, zone: str) -> bytes | None:
@@ -127,6 +129,8 @@ class App:
             self.settings.notices.horizon_days,
         )
         self.scheduler.start()
+        if self.dispatcher.recorder is not None:
+            self.dispatcher.recorder.start()
         try:
             await self._serve(stop, on_ready)
         finally:
@@ -137,6 +141,8 @@ class App:
                     await asyncio.wait_for(task, 30)
             for channel in self.channels:
                 await channel.stop()
+            if self.dispatcher.recorder is not None:
+                await self.dispatcher.recorder.stop()
             if self.store is not None:
                 await self.store.close()
 

@@ -13,6 +13,7 @@ from collections.abc import Callable, Collection
 from bot import texts
 from bot.conversations import Conversations
 from bot.messages import Answer, Choice, Inbound
+from bot.question_recorder import QuestionRecorder
 from bot.subscribing import STOP_COMMANDS, SubscriptionDialog
 from bot.subscriptions import Subscriptions
 from knowledge.places import Place
@@ -44,11 +45,13 @@ class Dispatcher:
         conversations: Conversations | None = None,
         subscriptions: Subscriptions | None = None,
         push_channels: Collection[str] = (),
+        recorder: QuestionRecorder | None = None,
     ) -> None:
         self._knowledge = knowledge  # called per message, so a reload is seen at once
         self.conversations = conversations or Conversations()
         self.subscriptions = subscriptions
         self.push_channels = push_channels  # channels that can deliver notices
+        self.recorder = recorder  # the questions log for agents, when there is a store
 
     def _dialog(self, inbound: Inbound) -> SubscriptionDialog:
         can_push = inbound.address.channel in self.push_channels
@@ -85,6 +88,9 @@ class Dispatcher:
             )
         reply = knowledge.answer(text, inbound.received_at, context)
         self.conversations.update(inbound.address, text, reply, inbound.received_at)
+        if self.recorder is not None:
+            self.recorder.record(inbound.received_at, inbound.address.channel, text,
+                                 reply.source is not None, reply.source, reply.score)  # fmt: skip
         return _to_answer(reply)
 
     async def _command(

@@ -1,0 +1,84 @@
+"""Records residents' questions for the agents (unanswered ones, top questions, figures).
+
+Writes are buffered and flushed in one statement every second or every 200 questions, so a
+busy chat costs one database round trip per batch rather than one per question. The text is
+stored for the agents' back-office and never written to the logs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import datetime
+from typing import Any
+
+from bot.store import Store
+from bot.store.schema import questions
+
+log = logging.getLogger(__name__)
+MAX_TEXT = 1_000
+FLUSH_EVERY = 200
+FLUSH_SECONDS = 1.0
+MAX_PENDING = 10_000  # if the store is down, older rows are dropped rather than memory grown
+
+
+class QuestionRecorder:
+    """Buffers question rows and writes them in batches."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._pending: list[dict[str, Any]] = []
+        self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+
+    def record(
+        self,
+        asked_at: datetime,
+        channel: str,
+        text: str,
+        answered: bool,
+        entry: str | None,
+        score: float,
+    ) -> None:
+        """Queue one question (never blocks the answer)."""
+        self._pending.append(
+            {"asked_at": asked_at, "channel": channel[:32], "text": text[:MAX_TEXT],
+             "answered": answered, "entry": entry[:120] if entry else None,
+             "score": float(score)}
+        )  # fmt: skip
+        if len(self._pending) > MAX_PENDING:
+            del self._pending[: len(self._pending) - MAX_PENDING]
+        if len(self._pending) >= FLUSH_EVERY:
+            self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="question-recorder")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self.flush()
+
+    async def flush(self) -> int:
+        """Write what is buffered; returns the number of rows written."""
+        rows, self._pending = self._pending, []
+        if not rows:
+            return 0
+        try:
+            async with self.store.begin() as connection:
+                await connection.execute(questions.insert(), rows)
+        except Exception:
+            log.exception("questions log: %d rows could not be written, kept for later", len(rows))
+            self._pending = rows + self._pending
+            return 0
+        return len(rows)
+
+    async def _run(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), FLUSH_SECONDS)
+            self._wake.clear()
+            await self.flush()
