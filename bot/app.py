@@ -8,6 +8,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from aiohttp import web
@@ -31,9 +32,29 @@ log = logging.getLogger(__name__)
 FEED_PAST_DAYS = 31
 
 
-def configured_channels(settings: Settings) -> tuple[Channel, ...]:
+def configured_channels(settings: Settings, knowledge: Knowledge) -> tuple[Channel, ...]:
     """The messaging channels the configuration enables (each imported only if enabled)."""
     found: list[Channel] = []
+    webpush = settings.webpush
+    contact = webpush.contact or knowledge.pack.commune.contact.email
+    if webpush.enabled and contact:
+        from channels.webpush import WebPushChannel, WebPushOptions
+
+        options = WebPushOptions(
+            key_path=webpush.key_path or settings.data_path() / "webpush-vapid.pem",
+            contact=contact,
+            title=knowledge.pack.commune.name,
+            click_url=webpush.click_url or settings.web.public_url or "/",
+            ttl_seconds=webpush.ttl_seconds,
+            rate_per_second=webpush.rate_per_second,
+            timeout_seconds=webpush.timeout_seconds,
+            allow_insecure_endpoints=webpush.allow_insecure_endpoints,
+        )
+        if webpush.push_hosts is not None:
+            options = replace(options, push_hosts=webpush.push_hosts)
+        found.append(WebPushChannel(None, options))
+    elif webpush.enabled:
+        log.warning("webpush : aucun contact (courriel) dans le pack ni [webpush] contact")
     telegram = settings.telegram
     if telegram.token:
         from channels.telegram import TelegramChannel, TelegramOptions
@@ -61,7 +82,7 @@ class App:
     def __init__(self, settings: Settings, channels: Sequence[Channel] = ()) -> None:
         self.settings = settings
         self.knowledge = Knowledge.load(settings.pack_path())
-        self.channels = tuple(channels) or configured_channels(settings)
+        self.channels = tuple(channels) or configured_channels(settings, self.knowledge)
         push = {c.name for c in self.channels if c.capabilities.can_push}
         self.dispatcher = Dispatcher(lambda: self.knowledge, push_channels=push)
         self.store: Store | None = None
@@ -75,6 +96,10 @@ class App:
         if await store.revision() != SCHEMA_REVISION:
             await migrate_in_child(url)  # Alembic's memory is not kept by the long-running process
         self.store = store
+        for channel in self.channels:
+            use_store = getattr(channel, "use_store", None)  # channels that keep state in it
+            if use_store is not None:
+                use_store(store)
         notices = self.settings.notices
         quiet = QuietHours(notices.quiet_start, notices.quiet_end, self.knowledge.pack.commune.tz)
         self.outbox = Outbox(self.store, quiet)

@@ -89,6 +89,27 @@ class TelegramSection(_Section):
         return self
 
 
+class WebpushSection(_Section):
+    """Browser notifications (Web Push): the VAPID key is created in the data directory."""
+
+    enabled: bool = True
+    key_path: Path | None = None  # default: <data dir>/webpush-vapid.pem
+    contact: str | None = None  # default: the pack's contact e-mail
+    click_url: str | None = None  # default: [web] public_url, else "/"
+    ttl_seconds: int = Field(default=43_200, ge=0, le=2_419_200)
+    rate_per_second: float = Field(default=50.0, gt=0, le=10_000)
+    timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    push_hosts: tuple[str, ...] | None = None  # default: the browsers' push services
+    allow_insecure_endpoints: bool = False  # tests only: http://127.0.0.1 endpoints
+
+    @field_validator("push_hosts", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(item.strip() for item in value.split(",") if item.strip())
+        return value
+
+
 class NoticesSection(_Section):
     """When scheduled notices go out (the commune's local time) and the quiet hours."""
 
@@ -119,6 +140,7 @@ class Settings(_Section):
     storage: StorageSection = StorageSection()
     web: WebSection = WebSection()
     telegram: TelegramSection = TelegramSection()
+    webpush: WebpushSection = WebpushSection()
     notices: NoticesSection = NoticesSection()
     outbox: OutboxSection = OutboxSection()
     data_dir: Path | None = None

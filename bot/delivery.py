@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from aiolimiter import AsyncLimiter
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import Select, bindparam, func, select, update
 
 from bot.channel import Channel, Push, PushNotAllowed, RateLimited, RecipientGone, Rejected
 from bot.messages import Address
@@ -87,8 +87,10 @@ class DeliveryWorker:
         self.settings = settings or DeliverySettings()
         self.clock = clock
         rate = self.settings.rate_per_second or channel.capabilities.rate_per_second
-        # Small buckets: a burst of a whole second's worth would trip a service's flood control.
-        burst = max(1, int(rate / 50))
+        # A burst of a whole second's worth would trip a service's flood control, and no burst
+        # at all loses every pause (claims, flushes) for good: a tenth of a second's worth,
+        # none below 100 messages a second where a flood control counts every message.
+        burst = 1 if rate < 100 else int(rate / 10)
         self.limiter = AsyncLimiter(burst, burst / max(rate, 0.001))
         self.worker_id = f"{os.getpid()}-{id(self):x}"[:64]
         self._notices: OrderedDict[int, _Notice] = OrderedDict()
@@ -201,18 +203,30 @@ class DeliveryWorker:
         )
 
     async def _claim(self) -> list[_Claimed]:
+        """Take due rows: first those a dead worker left leased, then pending ones by due time.
+
+        Two index-friendly queries rather than one OR: the table keeps every sent row.
+        """
         now = self.clock()
-        due = or_(
-            and_(deliveries.c.status == "pending", deliveries.c.due_at <= now),
-            and_(deliveries.c.status == "sending", deliveries.c.lease_until < now),
-        )
-        candidates = (
+        mine = deliveries.c.channel == self.channel.name
+        abandoned = (
             select(deliveries.c.id)
-            .where(deliveries.c.channel == self.channel.name)
-            .where(due)
-            .order_by(deliveries.c.due_at, deliveries.c.id)
+            .where(mine, deliveries.c.status == "sending", deliveries.c.lease_until < now)
             .limit(self.settings.batch)
         )
+        pending = (
+            select(deliveries.c.id)
+            .where(mine, deliveries.c.status == "pending", deliveries.c.due_at <= now)
+            .order_by(deliveries.c.due_at)
+            .limit(self.settings.batch)
+        )
+        rows = await self._take(abandoned, now)
+        if len(rows) < self.settings.batch:
+            rows += await self._take(pending.limit(self.settings.batch - len(rows)), now)
+        rows.sort(key=lambda row: row.id)
+        return rows
+
+    async def _take(self, candidates: Select[Any], now: datetime) -> list[_Claimed]:
         async with self.outbox.store.begin() as connection:
             if connection.dialect.name == "postgresql":
                 candidates = candidates.with_for_update(skip_locked=True)
@@ -233,9 +247,7 @@ class DeliveryWorker:
                     deliveries.c.attempts,
                 )
             )
-            rows = [_Claimed(*row) for row in result]
-        rows.sort(key=lambda row: row.id)
-        return rows
+            return [_Claimed(*row) for row in result]
 
     async def _load_notices(self, ids: set[int]) -> None:
         missing = ids - self._notices.keys()

@@ -16,6 +16,7 @@ import json
 import logging
 import time
 import warnings
+from collections import deque
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -61,6 +62,7 @@ ALLOWED_UPDATES = ["message", "callback_query"]
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 PRIVATE_CHAT_INTERVAL = 1.0  # Telegram: about one message per second in one chat
 GROUP_CHAT_INTERVAL = 3.0  # and 20 per minute in a group
+RATE_WINDOW = 1.05  # seconds: the bot's rate is kept over slightly more than a second
 MAX_START_BACKOFF = 60.0
 
 
@@ -92,6 +94,7 @@ class TelegramChannel:
         self._application: Application[Any, Any, Any, Any, Any, Any] | None = None
         self._encoder = CallbackEncoder()
         self._last_sent: dict[int, float] = {}
+        self._recent: deque[float] = deque()  # this bot's sends in the last RATE_WINDOW
         self._runner: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
         self._state = "démarrage"
@@ -280,13 +283,20 @@ class TelegramChannel:
         )
 
     async def _pace(self, chat_id: int) -> None:
-        """At most one message a second in a chat (one every three in a group)."""
+        """At most one message a second in a chat (one every three in a group), and never
+        more than the bot's rate in any second, with a margin for network jitter."""
         interval = GROUP_CHAT_INTERVAL if chat_id < 0 else PRIVATE_CHAT_INTERVAL
         now = time.monotonic()
         wait = self._last_sent.get(chat_id, -interval) + interval - now
+        recent = self._recent
+        while recent and recent[0] <= now - RATE_WINDOW:
+            recent.popleft()
+        if len(recent) >= self.options.rate_per_second:
+            wait = max(wait, recent[0] + RATE_WINDOW - now)
         if wait > 0:
             await asyncio.sleep(wait)
         self._last_sent[chat_id] = time.monotonic()
+        recent.append(self._last_sent[chat_id])
         if len(self._last_sent) > 10_000:
             cutoff = time.monotonic() - GROUP_CHAT_INTERVAL
             self._last_sent = {c: t for c, t in self._last_sent.items() if t > cutoff}
