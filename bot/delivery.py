@@ -11,7 +11,7 @@ lease, pushes them one by one through the rate limiter, and records each outcome
 - anything else (network error, garbage answer): retried with exponential back-off, then
   parked as failed after `max_attempts`; never dropped silently.
 
-Outcomes are written every few sends, so a killed process leaves at most that many rows in
+Outcomes are written every five sends, so a killed process leaves at most that many rows in
 doubt; their lease expires and they are sent again with the same delivery key.
 """
 
@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from aiolimiter import AsyncLimiter
-from sqlalchemy import Select, bindparam, func, select, update
+from sqlalchemy import Select, bindparam, func, select, text, update
 
 from bot.channel import Channel, Push, PushNotAllowed, RateLimited, RecipientGone, Rejected
 from bot.messages import Address
@@ -46,7 +46,7 @@ class DeliverySettings:
     rate_per_second: float | None = None
     batch: int = 200
     lease_seconds: float = 120.0
-    flush_every: int = 20
+    flush_every: int = 5
     max_attempts: int = 8
     backoff_base: float = 2.0
     backoff_cap: float = 3600.0
@@ -296,6 +296,10 @@ class DeliveryWorker:
         )
         gone, self._gone = self._gone, set()
         async with self.outbox.store.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                # Outcomes survive a killed worker either way; only a database crash could lose
+                # the last fraction of a second of them (then re-sent), for 5x cheaper commits.
+                await connection.execute(text("SET LOCAL synchronous_commit TO OFF"))
             await connection.execute(statement, results)
             if gone:
                 await connection.execute(
