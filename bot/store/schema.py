@@ -28,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
-SCHEMA_REVISION = "0002"  # the latest Alembic revision in migrations/versions (a test checks it)
+SCHEMA_REVISION = "0003"  # the latest Alembic revision in migrations/versions (a test checks it)
 
 metadata = MetaData(
     naming_convention={
@@ -224,4 +224,24 @@ push_subscriptions = Table(
     Column("p256dh", String(200), nullable=False),
     Column("auth", String(100), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
+)
+
+# --- revision 0003: what messaging services say about sent messages, WhatsApp's 24 h window ---
+
+sent_messages = Table(
+    "sent_messages",
+    metadata,
+    Column("provider_id", String(128), primary_key=True),  # e.g. WhatsApp's "wamid.…"
+    Column("channel", String(32), nullable=False),
+    Column("delivery_key", String(250), nullable=True, index=True),  # the outbox row's key
+    Column("status", String(16), nullable=False),  # sent | delivered | read | failed
+    Column("error", String(500), nullable=True),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+whatsapp_contacts = Table(
+    "whatsapp_contacts",
+    metadata,
+    Column("wa_id", String(32), primary_key=True),
+    Column("last_inbound_at", UTCDateTime(), nullable=False),  # opens the 24 h free-text window
 )
