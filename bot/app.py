@@ -55,6 +55,26 @@ def configured_channels(settings: Settings, knowledge: Knowledge) -> tuple[Chann
         found.append(WebPushChannel(None, options))
     elif webpush.enabled:
         log.warning("webpush : aucun contact (courriel) dans le pack ni [webpush] contact")
+    whatsapp = settings.whatsapp
+    if whatsapp.phone_number_id:
+        from channels.whatsapp import WhatsAppChannel, WhatsAppOptions
+
+        found.append(
+            WhatsAppChannel(
+                None,
+                WhatsAppOptions(
+                    phone_number_id=whatsapp.phone_number_id,
+                    access_token=whatsapp.access_token or "",
+                    app_secret=whatsapp.app_secret or "",
+                    verify_token=whatsapp.verify_token or "",
+                    graph_url=whatsapp.graph_url,
+                    webhook_path=whatsapp.webhook_path,
+                    templates=dict(whatsapp.templates),
+                    template_language=whatsapp.template_language,
+                    rate_per_second=whatsapp.rate_per_second,
+                ),
+            )
+        )
     telegram = settings.telegram
     if telegram.token:
         from channels.telegram import TelegramChannel, TelegramOptions

@@ -22,6 +22,7 @@ class Capabilities:
     can_push: bool = True
     max_text: int = 4096
     rate_per_second: float = 30.0  # default outbox rate limit for this channel
+    concurrency: int = 1  # pushes in flight at once (for services with slow answers)
 
 
 @dataclass(frozen=True, slots=True)

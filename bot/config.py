@@ -89,6 +89,31 @@ class TelegramSection(_Section):
         return self
 
 
+class WhatsappSection(_Section):
+    """The WhatsApp Business number: enabled when `phone_number_id` and the secrets are set."""
+
+    phone_number_id: str | None = None
+    access_token: str | None = None  # from the environment
+    app_secret: str | None = None  # from the environment
+    verify_token: str | None = None  # from the environment
+    graph_url: str = "https://graph.facebook.com/v21.0"
+    webhook_path: str = Field(default="/webhooks/whatsapp", pattern=r"^/[A-Za-z0-9/_-]*$")
+    templates: dict[str, str] = Field(default_factory=dict)  # notice kind → template name
+    template_language: str = "fr"
+    rate_per_second: float = Field(default=80.0, gt=0, le=1000)
+
+    @model_validator(mode="after")
+    def _secrets_with_the_number(self) -> WhatsappSection:
+        missing = [
+            name
+            for name in ("access_token", "app_secret", "verify_token")
+            if self.phone_number_id and not getattr(self, name)
+        ]
+        if missing:
+            raise ValueError("il manque " + ", ".join(missing) + " (variables d'environnement)")
+        return self
+
+
 class WebpushSection(_Section):
     """Browser notifications (Web Push): the VAPID key is created in the data directory."""
 
@@ -141,6 +166,7 @@ class Settings(_Section):
     web: WebSection = WebSection()
     telegram: TelegramSection = TelegramSection()
     webpush: WebpushSection = WebpushSection()
+    whatsapp: WhatsappSection = WhatsappSection()
     notices: NoticesSection = NoticesSection()
     outbox: OutboxSection = OutboxSection()
     data_dir: Path | None = None

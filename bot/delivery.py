@@ -117,18 +117,26 @@ class DeliveryWorker:
         if not claimed:
             return 0
         await self._load_notices({row.notice_id for row in claimed})
-        try:
-            for index, row in enumerate(claimed):
+        slots = asyncio.Semaphore(max(1, self.channel.capabilities.concurrency))
+        pauses: list[float] = []
+
+        async def deliver(row: _Claimed) -> None:
+            async with slots:
+                if pauses:  # rate limited meanwhile: the rest waits for the retry-after
+                    await self._release([row], max(pauses))
+                    return
                 pause = await self._deliver(row)
                 if pause is not None:
-                    await self._release(claimed[index + 1 :], pause)
-                    await self._flush()
-                    await asyncio.sleep(pause)
-                    break
+                    pauses.append(pause)
                 if len(self._results) >= self.settings.flush_every:
                     await self._flush()
+
+        try:
+            await asyncio.gather(*(deliver(row) for row in claimed))
         finally:
             await self._flush()
+        if pauses:
+            await asyncio.sleep(max(pauses))
         return len(claimed)
 
     async def _deliver(self, row: _Claimed) -> float | None:

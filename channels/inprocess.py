@@ -28,9 +28,12 @@ class InProcessChannel:
         rate_per_second: float = 1_000.0,
         fail: Failure | None = None,
         journal: Path | None = None,
+        concurrency: int = 1,
     ) -> None:
         self.name = name
-        self.capabilities = Capabilities(can_push=True, rate_per_second=rate_per_second)
+        self.capabilities = Capabilities(
+            can_push=True, rate_per_second=rate_per_second, concurrency=concurrency
+        )
         self.pushes: list[Push] = []
         self.fail = fail
         self.handler: InboundHandler | None = None

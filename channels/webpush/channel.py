@@ -96,7 +96,10 @@ class WebPushChannel:
         self.store = store  # may be given later with `use_store`, before `start`
         self.options = options
         self.capabilities = Capabilities(
-            can_push=True, max_text=options.max_body, rate_per_second=options.rate_per_second
+            can_push=True,
+            max_text=options.max_body,
+            rate_per_second=options.rate_per_second,
+            concurrency=8,  # push services answer in tens of milliseconds
         )
         self._subject = options.subject  # refuse a bad contact now, not at the first push
         self._key: VapidKey | None = None

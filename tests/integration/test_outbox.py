@@ -284,3 +284,19 @@ def test_the_schema_revision_constant_is_alembic_s_head() -> None:
     config = Config()
     config.set_main_option("script_location", "bot.store:migrations")
     assert ScriptDirectory.from_config(config).get_current_head() == SCHEMA_REVISION
+
+
+async def test_concurrent_pushes_stop_together_when_rate_limited(store: Store) -> None:
+    await _subscribe_many(store, 40)
+    clock = Clock()
+    outbox = Outbox(store, clock=clock)
+    await outbox.publish(_notice())
+    limited = iter([None] * 10 + [RateLimited(0.01)])
+    channel = InProcessChannel(fail=lambda push: next(limited, None), concurrency=4)
+    worker = _worker(outbox, channel, clock, batch=40)
+    await worker.deliver_batch()
+    assert 10 <= len(channel.pushes) < 40  # the limit stopped the batch part-way
+    clock.advance(1)
+    await _drain(worker)
+    keys = [push.key for push in channel.pushes]
+    assert len(keys) == len(set(keys)) == 40
