@@ -78,6 +78,8 @@ class Dispatcher:
         folded = words(text)
         if not folded:
             return Answer(texts.NO_WORDS, "accueil")
+        if folded in (["stop"], ["arret"]):  # the SMS habit, also offered in WhatsApp templates
+            return await self._command(knowledge, inbound, "/stop", context.place)
         if set(folded) <= _GREETINGS | {"madame", "monsieur", "a", "tous", "vous"}:
             return Answer(texts.GREETING_REPLY, "accueil")
         if set(folded) <= _THANKS | {"beaucoup", "bien", "tres", "c", "est", "bonne", "journee"}:

@@ -144,3 +144,10 @@ async def test_without_a_store_subscription_commands_stay_polite(
     for text in ("/abonner cantine", "/abonnements", "/desabonner", "/stop"):
         answer = await _say(bare, text)
         assert answer.text and "Traceback" not in answer.text
+
+
+async def test_a_bare_stop_erases_like_the_command(dispatcher: Dispatcher) -> None:
+    await _say(dispatcher, "/abonner cantine")
+    answer = await _say(dispatcher, "STOP")
+    assert "effacées" in answer.text
+    assert await _topics(dispatcher) == []
