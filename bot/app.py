@@ -205,6 +205,17 @@ class App:
                 if isinstance(channel, WebhookChannel)
                 for route in channel.routes()
             ],
+            allowed_origins=web_settings.allowed_origins,
+            session_rate_per_minute=web_settings.session_rate_per_minute,
+            ip_rate_per_minute=web_settings.ip_rate_per_minute,
+            push_registered=next(
+                (
+                    registered
+                    for channel in self.channels
+                    if (registered := getattr(channel, "registered", None)) is not None
+                ),
+                None,
+            ),
         )
         runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await runner.setup()
