@@ -6,10 +6,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import shutil
 import signal
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from aiohttp import web
 
@@ -30,6 +32,17 @@ from knowledge.snapshot import Knowledge
 
 log = logging.getLogger(__name__)
 FEED_PAST_DAYS = 31
+
+
+def editable_pack(settings: Settings) -> Path:
+    """The pack to serve. Without `[pack] path`, the example pack is first copied into the
+    data directory, so that agents' edits land there and not in the installed package."""
+    if settings.pack.path is not None:
+        return settings.pack.path
+    copy = settings.data_path() / "pack"
+    if not (copy / "commune.yaml").exists():
+        shutil.copytree(settings.pack_path(), copy, dirs_exist_ok=True)
+    return copy
 
 
 def configured_channels(settings: Settings, knowledge: Knowledge) -> tuple[Channel, ...]:
@@ -101,7 +114,8 @@ class App:
 
     def __init__(self, settings: Settings, channels: Sequence[Channel] = ()) -> None:
         self.settings = settings
-        self.knowledge = Knowledge.load(settings.pack_path())
+        self.pack_path = editable_pack(settings)
+        self.knowledge = Knowledge.load(self.pack_path)
         self.channels = tuple(channels) or configured_channels(settings, self.knowledge)
         push = {c.name for c in self.channels if c.capabilities.can_push}
         self.dispatcher = Dispatcher(lambda: self.knowledge, push_channels=push)
@@ -141,13 +155,31 @@ class App:
             calendar, collecte, zone, start, collecte.period.end, knowledge.pack.commune.name
         )
 
+    def _admin(self) -> web.Application:
+        """The agents' back-office, mounted at /admin."""
+        from channels.telegram.render import to_html
+        from channels.web.admin import AdminServices, create_admin_app
+
+        assert self.store is not None and self.outbox is not None
+        return create_admin_app(
+            AdminServices(
+                store=self.store,
+                knowledge=lambda: self.knowledge,
+                reload=self.reload,
+                pack_path=self.pack_path,
+                outbox=self.outbox,
+                secure_cookies=(self.settings.web.public_url or "").startswith("https://"),
+                telegram_html=to_html if any(c.name == "telegram" for c in self.channels) else None,
+            )
+        )
+
     def health(self) -> dict[str, object]:
         """Each messaging channel's state, for `/healthz`."""
         return {channel.name: channel.health() for channel in self.channels}
 
     def reload(self) -> None:
         """Swap in a freshly loaded snapshot of the pack (raises PackError if broken)."""
-        self.knowledge = Knowledge.load(self.settings.pack_path())
+        self.knowledge = Knowledge.load(self.pack_path)
 
     async def run(self, on_ready: Callable[[str], None] | None = None) -> None:
         """Serve until SIGINT or SIGTERM."""
@@ -217,6 +249,7 @@ class App:
                 None,
             ),
         )
+        app.add_subapp("/admin", self._admin())
         runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await runner.setup()
         loop = asyncio.get_running_loop()

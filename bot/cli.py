@@ -53,6 +53,27 @@ def _notice_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser
     broadcast.add_argument("--list", action="store_true", help="journal des annonces")
 
 
+def _admin_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    admin = commands.add_parser("admin", help="comptes de l'espace agents (/admin)")
+    actions = admin.add_subparsers(dest="action", required=True, metavar="ACTION")
+    for name, help_text in (
+        ("create-user", "créer un compte d'agent"),
+        ("reset-password", "changer le mot de passe d'un compte (et le débloquer)"),
+    ):
+        action = actions.add_parser(name, help=help_text)
+        action.add_argument("username", metavar="IDENTIFIANT")
+        action.add_argument("--config", type=Path, help="fichier de configuration TOML")
+        action.add_argument(
+            "--password-stdin",
+            action="store_true",
+            help="lire le mot de passe sur l'entrée standard (une ligne) au lieu du terminal",
+        )
+        if name == "create-user":
+            action.add_argument(
+                "--role", choices=("agent", "admin"), default="agent", help="rôle (agent)"
+            )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="crieur", description="Crieur : l'assistant qui répond aux habitants d'une commune."
@@ -87,6 +108,8 @@ def _parser() -> argparse.ArgumentParser:
 
     _notice_parsers(commands)
 
+    _admin_parsers(commands)
+
     run = commands.add_parser("run", help="lancer le bot (chat web, canaux configurés)")
     run.add_argument("--config", type=Path, help="fichier de configuration TOML (ou CRIEUR_CONFIG)")
     return parser
@@ -105,6 +128,8 @@ def main(argv: list[str] | None = None) -> int:
             if args.command == "notices":
                 return notice_commands.print_notices(args)
             return notice_commands.broadcast(args)
+        if args.command == "admin":
+            return _admin(args)
         if args.command == "calendar":
             from bot.calendar_command import print_calendar
 
@@ -208,3 +233,63 @@ def _run(config: Path | None) -> int:
     app = App(load_settings(config))
     asyncio.run(app.run(on_ready=lambda url: print(f"Crieur répond sur {url}", flush=True)))
     return 0
+
+
+def _admin(args: argparse.Namespace) -> int:
+    """`crieur admin create-user|reset-password`: accounts of the back-office."""
+    from bot.agents import AgentError, check_password, check_username
+    from bot.store import StoreError
+
+    settings = load_settings(args.config)
+    try:
+        username = check_username(args.username)
+        password = _read_password(args.password_stdin)
+        check_password(password)
+        return asyncio.run(_admin_account(args.action, settings.storage_url(), username,
+                                          password, getattr(args, "role", "agent")))  # fmt: skip
+    except AgentError as exc:
+        print(f"crieur admin : {exc}", file=sys.stderr)
+        return 1
+    except StoreError as exc:
+        print(f"crieur admin : {exc}", file=sys.stderr)
+        return 2
+    except (EOFError, KeyboardInterrupt):
+        print("\ncrieur admin : abandon, aucun compte modifié", file=sys.stderr)
+        return 1
+
+
+def _read_password(from_stdin: bool) -> str:
+    """One line of stdin, or typed twice without echo on the terminal."""
+    import getpass
+
+    from bot.agents import AgentError
+
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("Mot de passe : ")
+    second = getpass.getpass("Mot de passe (confirmation) : ")
+    if first != second:
+        raise AgentError("les deux mots de passe ne sont pas identiques")
+    return first
+
+
+async def _admin_account(action: str, url: str, username: str, password: str, role: str) -> int:
+    from bot.agents import AgentError, Agents
+    from bot.store import Store
+
+    store = await Store.open(url)
+    try:
+        agents = Agents(store)
+        if action == "create-user":
+            await agents.create(username, password, role)
+            label = "administrateur" if role == "admin" else "agent"
+            print(f"Compte « {username} » créé (rôle : {label}).")
+            return 0
+        found = await agents.by_username(username)
+        if found is None:
+            raise AgentError(f"aucun compte « {username} »")
+        await agents.set_password(found.id, password)
+        print(f"Mot de passe de « {username} » changé ; ses sessions ouvertes sont fermées.")
+        return 0
+    finally:
+        await store.close()

@@ -22,7 +22,7 @@ import contextlib
 import logging
 import os
 import random
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -37,6 +37,35 @@ from bot.outbox import Outbox, utcnow
 from bot.store.schema import deliveries, notices, subscribers
 
 log = logging.getLogger(__name__)
+
+
+SLIDING_BELOW = 100  # messages per second
+WINDOW_SECONDS = 1.03  # a second, and a margin for network jitter
+SPREAD = 1.5  # sends are spaced at least 1 / (1.5 x rate) apart: no burst at a second's edge
+
+
+class SlidingWindow:
+    """At most `count` acquisitions in any `seconds`: how services count their flood limits."""
+
+    def __init__(self, count: int, seconds: float) -> None:
+        self.count = max(1, count)
+        self.seconds = seconds
+        self.spacing = seconds / (self.count * SPREAD)
+        self._times: deque[float] = deque()
+
+    async def acquire(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            now = loop.time()
+            while self._times and self._times[0] <= now - self.seconds:
+                self._times.popleft()
+            wait = self._times[-1] + self.spacing - now if self._times else 0.0
+            if len(self._times) >= self.count:
+                wait = max(wait, self._times[0] + self.seconds - now)
+            if wait <= 0:
+                self._times.append(now)
+                return
+            await asyncio.sleep(wait)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,11 +116,14 @@ class DeliveryWorker:
         self.settings = settings or DeliverySettings()
         self.clock = clock
         rate = self.settings.rate_per_second or channel.capabilities.rate_per_second
-        # A burst of a whole second's worth would trip a service's flood control, and no burst
-        # at all loses every pause (claims, flushes) for good: a tenth of a second's worth,
-        # none below 100 messages a second where a flood control counts every message.
-        burst = 1 if rate < 100 else int(rate / 10)
-        self.limiter = AsyncLimiter(burst, burst / max(rate, 0.001))
+        self.limiter: AsyncLimiter | SlidingWindow
+        if rate < SLIDING_BELOW:
+            # Low limits are flood controls counted over any second: keep to exactly that.
+            self.limiter = SlidingWindow(int(rate), WINDOW_SECONDS)
+        else:
+            # A tenth of a second's worth of burst, so pauses (claims, flushes) are not lost.
+            burst = int(rate / 10)
+            self.limiter = AsyncLimiter(burst, burst / rate)
         self.worker_id = f"{os.getpid()}-{id(self):x}"[:64]
         self._notices: OrderedDict[int, _Notice] = OrderedDict()
         self._results: list[dict[str, Any]] = []
