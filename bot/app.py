@@ -68,6 +68,26 @@ def configured_channels(settings: Settings, knowledge: Knowledge) -> tuple[Chann
         found.append(WebPushChannel(None, options))
     elif webpush.enabled:
         log.warning("webpush : aucun contact (courriel) dans le pack ni [webpush] contact")
+    matrix = settings.matrix
+    if matrix.homeserver and matrix.user_id:
+        from channels.matrix import MatrixChannel, MatrixOptions
+
+        found.append(
+            MatrixChannel(
+                None,
+                MatrixOptions(
+                    homeserver=matrix.homeserver,
+                    user_id=matrix.user_id,
+                    store_path=matrix.store_path or settings.data_path() / "matrix",
+                    access_token=matrix.access_token,
+                    password=matrix.password,
+                    device_id=matrix.device_id,
+                    device_name=matrix.device_name,
+                    allowed_servers=matrix.allowed_servers,
+                    rate_per_second=matrix.rate_per_second,
+                ),
+            )
+        )
     whatsapp = settings.whatsapp
     if whatsapp.phone_number_id:
         from channels.whatsapp import WhatsAppChannel, WhatsAppOptions

@@ -114,6 +114,33 @@ class WhatsappSection(_Section):
         return self
 
 
+class MatrixSection(_Section):
+    """The Matrix bot account: enabled when homeserver, user_id and a secret are set."""
+
+    homeserver: str | None = None
+    user_id: str | None = None
+    access_token: str | None = None  # from the environment
+    password: str | None = None  # from the environment (its token is then kept in the store)
+    device_id: str | None = None
+    device_name: str = "Crieur"
+    store_path: Path | None = None  # end-to-end keys; default: <data dir>/matrix
+    allowed_servers: tuple[str, ...] = ()  # whose invites are accepted; () = the bot's own
+    rate_per_second: float = Field(default=5.0, gt=0, le=1000)
+
+    @field_validator("allowed_servers", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(item.strip() for item in value.split(",") if item.strip())
+        return value
+
+    @model_validator(mode="after")
+    def _account_complete(self) -> MatrixSection:
+        if self.homeserver and not (self.user_id and (self.access_token or self.password)):
+            raise ValueError("il faut user_id et access_token ou password (environnement)")
+        return self
+
+
 class WebpushSection(_Section):
     """Browser notifications (Web Push): the VAPID key is created in the data directory."""
 
@@ -167,6 +194,7 @@ class Settings(_Section):
     telegram: TelegramSection = TelegramSection()
     webpush: WebpushSection = WebpushSection()
     whatsapp: WhatsappSection = WhatsappSection()
+    matrix: MatrixSection = MatrixSection()
     notices: NoticesSection = NoticesSection()
     outbox: OutboxSection = OutboxSection()
     data_dir: Path | None = None
