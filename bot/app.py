@@ -224,6 +224,7 @@ class App:
             outbox,
             notice_times(self.settings.notices),
             self.settings.notices.horizon_days,
+            retention_days=self.settings.privacy.retention_days,
         )
         self.scheduler.start()
         if self.dispatcher.recorder is not None:

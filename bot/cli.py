@@ -74,6 +74,25 @@ def _admin_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]
             )
 
 
+def _ops_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    gdpr = commands.add_parser("gdpr", help="données personnelles (RGPD)")
+    actions = gdpr.add_subparsers(dest="action", required=True, metavar="ACTION")
+    for name, text in (("export", "tout ce qui est gardé sur une adresse, en JSON"),
+                       ("erase", "effacer une adresse et tout ce qui s'y rattache")):  # fmt: skip
+        action = actions.add_parser(name, help=text)
+        action.add_argument("address", help="canal:identifiant, par exemple telegram:12345")
+        action.add_argument("--config", type=Path, help="fichier de configuration TOML")
+    entry = actions.add_parser("registre", help="la fiche du registre des traitements")
+    entry.add_argument("--config", type=Path, help="fichier de configuration TOML")
+
+    backup = commands.add_parser("backup", help="sauvegarder la base SQLite (à chaud)")
+    backup.add_argument("target", type=Path, help="fichier de sauvegarde à créer")
+    backup.add_argument("--config", type=Path, help="fichier de configuration TOML")
+    restore = commands.add_parser("restore", help="remettre une sauvegarde (bot arrêté)")
+    restore.add_argument("source", type=Path, help="fichier de sauvegarde")
+    restore.add_argument("--config", type=Path, help="fichier de configuration TOML")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="crieur", description="Crieur : l'assistant qui répond aux habitants d'une commune."
@@ -110,6 +129,8 @@ def _parser() -> argparse.ArgumentParser:
 
     _admin_parsers(commands)
 
+    _ops_parsers(commands)
+
     run = commands.add_parser("run", help="lancer le bot (chat web, canaux configurés)")
     run.add_argument("--config", type=Path, help="fichier de configuration TOML (ou CRIEUR_CONFIG)")
     return parser
@@ -130,6 +151,10 @@ def main(argv: list[str] | None = None) -> int:
             return notice_commands.broadcast(args)
         if args.command == "admin":
             return _admin(args)
+        if args.command in ("gdpr", "backup", "restore"):
+            from bot.ops_commands import run as run_ops
+
+            return run_ops(args)
         if args.command == "calendar":
             from bot.calendar_command import print_calendar
 

@@ -162,6 +162,12 @@ class WebpushSection(_Section):
         return value
 
 
+class PrivacySection(_Section):
+    """How long questions and delivery traces are kept before they are purged."""
+
+    retention_days: int = Field(default=30, ge=1, le=3650)
+
+
 class NoticesSection(_Section):
     """When scheduled notices go out (the commune's local time) and the quiet hours."""
 
@@ -196,6 +202,7 @@ class Settings(_Section):
     whatsapp: WhatsappSection = WhatsappSection()
     matrix: MatrixSection = MatrixSection()
     notices: NoticesSection = NoticesSection()
+    privacy: PrivacySection = PrivacySection()
     outbox: OutboxSection = OutboxSection()
     data_dir: Path | None = None
 

@@ -9,17 +9,20 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Collection
+from typing import TYPE_CHECKING
 
 from bot import texts
 from bot.conversations import Conversations
 from bot.messages import Answer, Choice, Inbound
-from bot.question_recorder import QuestionRecorder
 from bot.subscribing import STOP_COMMANDS, SubscriptionDialog
-from bot.subscriptions import Subscriptions
 from knowledge.places import Place
 from knowledge.reply import FAQ_CHOICE, STREET_CHOICE, Reply
 from knowledge.snapshot import Knowledge
 from knowledge.text import words
+
+if TYPE_CHECKING:  # the store (SQLAlchemy) is only paid by commands that open it
+    from bot.question_recorder import QuestionRecorder
+    from bot.subscriptions import Subscriptions
 
 MAX_QUESTION_CHARS = 1_000
 _GREETINGS = frozenset(

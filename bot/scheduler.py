@@ -64,6 +64,7 @@ class NoticeScheduler:
         times: NoticeTimes,
         horizon_days: int = 2,
         clock: Callable[[], datetime] = utcnow,
+        retention_days: int = 30,
     ) -> None:
         self._knowledge = knowledge
         self.outbox = outbox
@@ -71,6 +72,7 @@ class NoticeScheduler:
         self.times = times
         self.horizon = timedelta(days=horizon_days)
         self.clock = clock
+        self.retention_days = retention_days
         self._scheduler: AsyncIOScheduler | None = None
 
     def start(self) -> None:
@@ -82,6 +84,8 @@ class NoticeScheduler:
                           max_instances=1)  # fmt: skip
         scheduler.add_job(self.publish_broadcasts, IntervalTrigger(seconds=BROADCAST_POLL_SECONDS),
                           id="broadcasts", coalesce=True, max_instances=1)  # fmt: skip
+        scheduler.add_job(self.purge, CronTrigger(hour=3, minute=17, timezone=tz), id="purge",
+                          coalesce=True, max_instances=1)  # fmt: skip
         scheduler.start()
         self._scheduler = scheduler
 
@@ -119,6 +123,14 @@ class NoticeScheduler:
                 planned += 1
         log.info("scheduler: %d notices planned", planned)
         return planned
+
+    async def purge(self) -> dict[str, int]:
+        """Delete questions and delivery traces older than the retention period (GDPR)."""
+        from bot.privacy import purge
+
+        deleted = await purge(self.outbox.store, self.clock(), self.retention_days)
+        log.info("privacy: purged %s", deleted)
+        return deleted
 
     async def publish_broadcasts(self) -> None:
         for item in await self.broadcasts.publish_due(self.clock()):

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from bot import texts
 from bot.messages import Address, Answer, Choice
-from bot.subscriptions import Subscription, Subscriptions
 from knowledge.notices import topic_slug
 from knowledge.pack.calendar_models import Zone
 from knowledge.places import Place
 from knowledge.snapshot import Knowledge
 from knowledge.text import fold, words
+
+if TYPE_CHECKING:  # the store is opened by the composition root, not here
+    from bot.subscriptions import Subscription, Subscriptions
 
 SUBSCRIBE_CHOICE = "abo:"
 UNSUBSCRIBE_CHOICE = "desabo:"
