@@ -19,6 +19,7 @@ from bot.channel import Channel, WebhookChannel
 from bot.config import Settings
 from bot.delivery import DeliverySettings, DeliveryWorker
 from bot.dispatcher import Dispatcher
+from bot.ops import Metrics, ops_routes
 from bot.outbox import Outbox
 from bot.question_recorder import QuestionRecorder
 from bot.quiet import QuietHours
@@ -142,6 +143,9 @@ class App:
         self.store: Store | None = None
         self.outbox: Outbox | None = None
         self.scheduler: NoticeScheduler | None = None
+        self.workers: list[DeliveryWorker] = []
+        self.metrics = Metrics()
+        self.handle = self.metrics.measured(self.dispatcher.handle)
 
     async def open_store(self) -> Outbox:
         """Open (and migrate) the store; build the subscriptions and the outbox on it."""
@@ -212,13 +216,14 @@ class App:
             max_attempts=delivery.max_attempts,
             lease_seconds=delivery.lease_seconds,
         )
-        workers = [
-            asyncio.create_task(DeliveryWorker(outbox, channel, settings).run(stop))
+        self.workers = [
+            DeliveryWorker(outbox, channel, settings)
             for channel in self.channels
             if channel.capabilities.can_push
         ]
+        workers = [asyncio.create_task(worker.run(stop)) for worker in self.workers]
         for channel in self.channels:
-            await channel.start(self.dispatcher.handle)
+            await channel.start(self.handle)
         self.scheduler = NoticeScheduler(
             lambda: self.knowledge,
             outbox,
@@ -247,7 +252,7 @@ class App:
     async def _serve(self, stop: asyncio.Event, on_ready: Callable[[str], None] | None) -> None:
         web_settings = self.settings.web
         app = create_web_app(
-            self.dispatcher.handle,
+            self.handle,
             self.knowledge.pack.commune.name,
             web_settings.max_body_bytes,
             feeds=self.zone_feed,
@@ -257,7 +262,8 @@ class App:
                 for channel in self.channels
                 if isinstance(channel, WebhookChannel)
                 for route in channel.routes()
-            ],
+            ]
+            + ops_routes(lambda: self.store, self.health, self.metrics, lambda: self.workers),
             allowed_origins=web_settings.allowed_origins,
             session_rate_per_minute=web_settings.session_rate_per_minute,
             ip_rate_per_minute=web_settings.ip_rate_per_minute,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -250,12 +249,11 @@ def _as_json(answer: Answer) -> dict[str, object]:
 
 def _run(config: Path | None) -> int:
     from bot.app import App  # the web server's imports are only paid by `crieur run`
+    from bot.logs import configure
 
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line per job run is noise
-    app = App(load_settings(config))
+    settings = load_settings(config)
+    configure(settings.log.format, settings.log.level)
+    app = App(settings)
     asyncio.run(app.run(on_ready=lambda url: print(f"Crieur répond sur {url}", flush=True)))
     return 0
 

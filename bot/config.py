@@ -162,6 +162,13 @@ class WebpushSection(_Section):
         return value
 
 
+class LogSection(_Section):
+    """Log lines of `crieur run`: text for people, json for log collectors."""
+
+    format: Literal["text", "json"] = "text"
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
 class PrivacySection(_Section):
     """How long questions and delivery traces are kept before they are purged."""
 
@@ -203,6 +210,7 @@ class Settings(_Section):
     matrix: MatrixSection = MatrixSection()
     notices: NoticesSection = NoticesSection()
     privacy: PrivacySection = PrivacySection()
+    log: LogSection = LogSection()
     outbox: OutboxSection = OutboxSection()
     data_dir: Path | None = None
 

@@ -129,6 +129,7 @@ class DeliveryWorker:
         self._results: list[dict[str, Any]] = []
         self._gone: set[int] = set()
         self.sent = 0
+        self.failed = 0  # parked or gone
 
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until `stop` is set; a store error is logged and retried, never fatal."""
@@ -231,6 +232,8 @@ class DeliveryWorker:
         sent_at: datetime | None = None,
         attempts: int | None = None,
     ) -> None:
+        if status in ("failed", "gone"):
+            self.failed += 1
         self._results.append(
             {
                 "row_id": row.id,

@@ -58,6 +58,14 @@ def test_crieur_run_serves_the_chat(tmp_path: Path, example_knowledge: Knowledge
         zone = (
             example_knowledge.pack.collecte.zones[0].id if example_knowledge.pack.collecte else ""
         )
+        with urllib.request.urlopen(f"{url}/readyz", timeout=10) as response:
+            ready = json.loads(response.read())
+        assert ready["store"] is True and ready["status"] == "ok"
+        with urllib.request.urlopen(f"{url}/metrics", timeout=10) as response:
+            metrics = response.read().decode()
+        assert 'crieur_messages_total{channel="web",outcome="answered"} 1' in metrics
+        assert "crieur_answer_seconds_count" in metrics
+        assert entry.question not in metrics  # never the resident's text
         with urllib.request.urlopen(f"{url}/calendrier/{zone}.ics", timeout=10) as response:
             assert response.headers["Content-Type"].startswith("text/calendar")
             assert b"BEGIN:VEVENT" in response.read()
