@@ -19,6 +19,7 @@ from bot.channel import Channel, WebhookChannel
 from bot.config import Settings
 from bot.delivery import DeliverySettings, DeliveryWorker
 from bot.dispatcher import Dispatcher
+from bot.leadership import Leadership
 from bot.ops import Metrics, ops_routes
 from bot.outbox import Outbox
 from bot.question_recorder import QuestionRecorder
@@ -144,6 +145,7 @@ class App:
         self.outbox: Outbox | None = None
         self.scheduler: NoticeScheduler | None = None
         self.workers: list[DeliveryWorker] = []
+        self.leaderships: list[Leadership] = []
         self.metrics = Metrics()
         self.handle = self.metrics.measured(self.dispatcher.handle)
 
@@ -158,6 +160,11 @@ class App:
             use_store = getattr(channel, "use_store", None)  # channels that keep state in it
             if use_store is not None:
                 use_store(store)
+            use_leadership = getattr(channel, "use_leadership", None)  # one poller among many
+            if use_leadership is not None:
+                leadership = Leadership(store, f"{channel.name}-polling")
+                self.leaderships.append(leadership)
+                use_leadership(leadership)
         notices = self.settings.notices
         quiet = QuietHours(notices.quiet_start, notices.quiet_end, self.knowledge.pack.commune.tz)
         self.outbox = Outbox(self.store, quiet)
@@ -246,6 +253,8 @@ class App:
                 await channel.stop()
             if self.dispatcher.recorder is not None:
                 await self.dispatcher.recorder.stop()
+            for leadership in self.leaderships:
+                await leadership.release()
             if self.store is not None:
                 await self.store.close()
 

@@ -12,12 +12,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
+import itertools
 import json
 import logging
 import time
 import warnings
 from collections import deque
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -64,6 +65,7 @@ PRIVATE_CHAT_INTERVAL = 1.0  # Telegram: about one message per second in one cha
 GROUP_CHAT_INTERVAL = 3.0  # and 20 per minute in a group
 RATE_WINDOW = 1.05  # seconds: the bot's rate is kept over slightly more than a second
 MAX_START_BACKOFF = 60.0
+LEADERSHIP_RETRY = 15.0  # seconds between attempts to become the polling process
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +103,9 @@ class TelegramChannel:
         self._last_error: str | None = None
         self._username = ""
         self._bot_id = 0
+        self._leader: Callable[[], Awaitable[bool]] = _always
+        self._follower: asyncio.Task[None] | None = None
+        self.polling = False
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -114,6 +119,11 @@ class TelegramChannel:
         await self._ready.wait()
 
     async def stop(self) -> None:
+        for task in (self._follower,):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         if self._runner is not None:
             self._runner.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -131,6 +141,8 @@ class TelegramChannel:
 
     def health(self) -> dict[str, object]:
         state: dict[str, object] = {"state": self._state, "mode": self.options.mode}
+        if self.options.mode == "polling" and self._ready.is_set():
+            state["polling"] = self.polling  # False: another process polls, this one sends
         if self._last_error:
             state["last_error"] = self._last_error
         return state
@@ -182,15 +194,36 @@ class TelegramChannel:
                 secret_token=options.secret_token,
                 allowed_updates=ALLOWED_UPDATES,
             )
-        else:
-            await application.bot.delete_webhook()
-            assert application.updater is not None
-            await application.updater.start_polling(
-                timeout=timedelta(seconds=options.poll_timeout),
-                allowed_updates=ALLOWED_UPDATES,
-                error_callback=self._on_polling_error,
-            )
         await application.start()
+        if options.mode == "polling":
+            if await self._leader():
+                await self._start_polling()
+            else:  # another process of this deployment polls; this one only sends
+                self._follower = asyncio.create_task(self._wait_for_leadership())
+
+    async def _start_polling(self) -> None:
+        application = self._application
+        assert application is not None and application.updater is not None
+        await application.bot.delete_webhook()
+        await application.updater.start_polling(
+            timeout=timedelta(seconds=self.options.poll_timeout),
+            allowed_updates=ALLOWED_UPDATES,
+            error_callback=self._on_polling_error,
+        )
+        self.polling = True
+
+    async def _wait_for_leadership(self) -> None:
+        """Poll once the process that polled is gone (several processes, one poller)."""
+        for _ in itertools.count():  # a lock held elsewhere has no event to await
+            if await self._leader():
+                break
+            await asyncio.sleep(LEADERSHIP_RETRY)
+        await self._start_polling()
+        self._state = "connecté"
+
+    def use_leadership(self, leader: Callable[[], Awaitable[bool]]) -> None:
+        """Given by the composition root when several processes share the store."""
+        self._leader = leader
 
     async def _discard_application(self) -> None:
         application, self._application = self._application, None
@@ -321,3 +354,7 @@ async def _mapped(sending: Awaitable[None]) -> None:
         raise Rejected(exc.message) from exc
     except (NetworkError, TelegramError) as exc:  # TimedOut, 5xx, unreadable answers
         raise TransientError(f"{type(exc).__name__}: {exc}") from exc
+
+
+async def _always() -> bool:
+    return True
