@@ -96,3 +96,12 @@ class WebhookChannel(Protocol):
     def routes(self) -> list[web.RouteDef]:
         """The aiohttp routes to add (empty when the channel does not use a webhook)."""
         ...
+
+
+@runtime_checkable
+class IdempotentChannel(Protocol):
+    """A channel whose service can tell whether a delivery key was already received."""
+
+    async def delivered(self, key: str) -> bool | None:
+        """True if received, False if not, None if the service cannot say."""
+        ...

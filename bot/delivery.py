@@ -31,7 +31,15 @@ from typing import Any
 from aiolimiter import AsyncLimiter
 from sqlalchemy import Select, bindparam, func, select, text, update
 
-from bot.channel import Channel, Push, PushNotAllowed, RateLimited, RecipientGone, Rejected
+from bot.channel import (
+    Channel,
+    IdempotentChannel,
+    Push,
+    PushNotAllowed,
+    RateLimited,
+    RecipientGone,
+    Rejected,
+)
 from bot.messages import Address
 from bot.outbox import Outbox, utcnow
 from bot.store.schema import deliveries, notices, subscribers
@@ -190,6 +198,16 @@ class DeliveryWorker:
             text=notice.text,
             urgent=notice.urgent,
         )
+        # sent again after a crash or a failure: the service may already have it
+        already = (
+            row.attempts > 1
+            and isinstance(self.channel, IdempotentChannel)
+            and await self.channel.delivered(push.key)
+        )
+        if already:
+            self.sent += 1
+            self._result(row, "sent", sent_at=self.clock(), error="déjà reçu")
+            return None
         await self.limiter.acquire()
         try:
             await self.channel.push(push)

@@ -41,6 +41,11 @@ class InProcessChannel:
         self._journal = (
             os.open(journal, os.O_WRONLY | os.O_APPEND | os.O_CREAT) if journal else None
         )
+        # What the "service" received, by delivery key: it answers `delivered` from this,
+        # the way a messaging service with idempotency keys knows a send it already took.
+        self._received: set[str] = set()
+        if journal is not None and journal.exists():
+            self._received = set(journal.read_text(encoding="utf-8").split())
 
     def health(self) -> dict[str, object]:
         return {"state": "ok", "pushed": len(self.pushes)}
@@ -62,4 +67,9 @@ class InProcessChannel:
             os.write(self._journal, (push.key + "\n").encode())
         else:
             self.pushes.append(push)
+        self._received.add(push.key)
         self.received.set()
+
+    async def delivered(self, key: str) -> bool | None:
+        """Whether a push with this delivery key was already received."""
+        return key in self._received

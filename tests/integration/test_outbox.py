@@ -300,3 +300,24 @@ async def test_concurrent_pushes_stop_together_when_rate_limited(store: Store) -
     await _drain(worker)
     keys = [push.key for push in channel.pushes]
     assert len(keys) == len(set(keys)) == 40
+
+
+async def test_rows_in_doubt_are_not_sent_twice_to_a_service_that_knows_its_keys(
+    store: Store,
+) -> None:
+    await _subscribe_many(store, 20)
+    clock = Clock()
+    outbox = Outbox(store, clock=clock)
+    await outbox.publish(_notice())
+    channel = InProcessChannel()
+    crashed = _worker(outbox, channel, clock, batch=10, lease_seconds=60)
+    claimed = await crashed._claim()
+    await crashed._load_notices({row.notice_id for row in claimed})
+    for row in claimed[:6]:  # pushed, then the process died before writing the outcome
+        await crashed._deliver(row)
+    crashed._results.clear()
+    clock.advance(61)
+    await _drain(_worker(outbox, channel, clock))
+    keys = [push.key for push in channel.pushes]
+    assert len(keys) == len(set(keys)) == 20
+    assert (await _statuses(store)) == {"sent": 20}
