@@ -55,7 +55,11 @@ def _safe_next(request: web.Request, target: str | None) -> str:
 
 
 def _login_page(
-    request: web.Request, status: int = 200, error: str | None = None, username: str = ""
+    request: web.Request,
+    status: int = 200,
+    error: str | None = None,
+    username: str = "",
+    next_page: str | None = None,
 ) -> web.Response:
     token = secrets.token_urlsafe(24)
     response = render(
@@ -66,7 +70,7 @@ def _login_page(
         login_csrf=token,
         error=error,
         username=username,
-        next=request.query.get("suivant", "")[:500],
+        next=(next_page if next_page is not None else request.query.get("suivant", ""))[:500],
     )
     set_cookie(request, response, LOGIN_COOKIE, token)
     return response
@@ -91,7 +95,7 @@ async def login(request: web.Request) -> web.StreamResponse:
         agent = await admin.agents.authenticate(username, password)
     except LoginError as exc:
         status, message = (429, LOCKED) if exc.locked else (401, WRONG)
-        return _login_page(request, status, message, username.strip())
+        return _login_page(request, status, message, username.strip(), form.get("suivant", ""))
     await admin.agents.close_session(request.cookies.get(SESSION_COOKIE))
     token, _ = await admin.agents.open_session(agent)
     response = see_other(_safe_next(request, form.get("suivant")))
