@@ -327,3 +327,176 @@ async def crieur(
         await resident.close()
         await crieur.channel.stop()  # the test may have replaced it
         await store.close()
+
+
+# ---------------------------------------------------------------- outages and a counting proxy
+# Added for the lifecycle tests and `benchmarks.matrix`: stop and restart the session's
+# Synapse, and see every request the bot makes through a proxy in front of it.
+
+HTTP_METHODS = frozenset((b"GET", b"POST", b"PUT", b"DELETE", b"OPTIONS", b"HEAD", b"PATCH"))
+
+
+def request_lines(chunk: bytes) -> list[str]:
+    """The HTTP request lines ("METHOD /path") in what a client wrote (heads are written
+    whole by aiohttp, and JSON bodies hold no CRLF, so a chunk never splits one)."""
+    found = []
+    for line in chunk.split(b"\r\n"):
+        parts = line.split(b" ")
+        if len(parts) == 3 and parts[0] in HTTP_METHODS and parts[2].startswith(b"HTTP/1."):
+            found.append(f"{parts[0].decode()} {parts[1].decode(errors='replace')}")
+    return found
+
+
+class CountingProxy:
+    """A TCP proxy on loopback in front of the homeserver, counting the HTTP requests it sees.
+
+    While the homeserver is down, each connection's request is read, counted, and either
+    answered `502 Bad Gateway` (what nginx or Caddy say in front of a stopped Synapse) or cut
+    without an answer (`bad_gateway=False`: what a bare stopped server looks like once the
+    socket was accepted). `requests` holds `(monotonic time, "METHOD /path")` in order.
+    """
+
+    def __init__(self, upstream_port: int, bad_gateway: bool = True) -> None:
+        self.upstream_port = upstream_port
+        self.bad_gateway = bad_gateway
+        self.requests: list[tuple[float, str]] = []
+        self.connections = 0
+        self.refused = 0  # connections the homeserver was not there for
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def since(self, moment: float) -> list[tuple[float, str]]:
+        """The requests seen at or after `moment` (a `time.monotonic()` value)."""
+        return [request for request in self.requests if request[0] >= moment]
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self.port = int(self._server.sockets[0].getsockname()[1])
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        for writer in list(self._writers):
+            writer.close()
+        if self._server is not None:
+            await self._server.wait_closed()
+            self._server = None
+
+    async def __aenter__(self) -> CountingProxy:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.close()
+
+    def _count(self, chunk: bytes) -> None:
+        now = time.monotonic()
+        self.requests.extend((now, line) for line in request_lines(chunk))
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        self._writers.add(writer)
+        try:
+            try:
+                upstream = await asyncio.open_connection("127.0.0.1", self.upstream_port)
+            except OSError:
+                await self._down(reader, writer)
+                return
+            up_reader, up_writer = upstream
+            self._writers.add(up_writer)
+            try:
+                await asyncio.gather(
+                    self._pipe(reader, up_writer, count=True), self._pipe(up_reader, writer)
+                )
+            finally:
+                self._writers.discard(up_writer)
+        finally:
+            self._writers.discard(writer)
+            writer.close()
+
+    async def _down(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.refused += 1
+        try:
+            async with asyncio.timeout(10):
+                head = await reader.readuntil(b"\r\n\r\n")
+        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, OSError, TimeoutError):
+            return
+        self._count(head)
+        if self.bad_gateway:
+            body = b"<html><body>502 Bad Gateway</body></html>"
+            writer.write(
+                b"HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/html\r\n"
+                b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body)
+            )
+            with contextlib.suppress(OSError):
+                await writer.drain()
+
+    async def _pipe(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, count: bool = False
+    ) -> None:
+        try:
+            while chunk := await reader.read(65536):
+                if count:
+                    self._count(chunk)
+                writer.write(chunk)
+                await writer.drain()
+        except OSError:
+            pass
+        finally:
+            writer.close()
+
+
+class Outage:
+    """Stops the session's Synapse and starts it again (same config, same port), off the
+    event loop so that the bot and a proxy keep running meanwhile."""
+
+    def __init__(self, synapse: Synapse) -> None:
+        self.synapse = synapse
+
+    async def stop(self) -> None:
+        """SIGTERM by process id, and wait until it exited."""
+        await asyncio.to_thread(self.synapse.stop)
+
+    async def restart(self) -> None:
+        """Start again and wait until `/_matrix/client/versions` answers."""
+        if self.synapse.process is None:
+            await asyncio.to_thread(self.synapse.start)
+
+
+@pytest.fixture
+async def outage(synapse: Synapse) -> AsyncIterator[Outage]:
+    """Stop and restart the session's Synapse; it is running again after the test, whatever
+    happened (and the session fixture still stops the last process at the end)."""
+    control = Outage(synapse)
+    try:
+        yield control
+    finally:
+        await control.restart()
+
+
+def launch_synapse(directory: Path) -> Synapse:
+    """What the `synapse` fixture does, outside pytest (for `benchmarks.matrix`): a Synapse
+    in `directory`, started, with the same four accounts. Stop it with `.stop()`."""
+    python = synapse_python()
+    directory.mkdir(parents=True, exist_ok=True)
+    port, secret = _free_port(), secrets.token_hex(16)
+    (directory / "homeserver.yaml").write_text(_config(directory, port, secret))
+    (directory / "log.yaml").write_text(_LOG_CONFIG)
+    seed = base64.b64encode(secrets.token_bytes(32)).decode().rstrip("=")
+    (directory / "signing.key").write_text(f"ed25519 a_test {seed}\n")
+    server = Synapse(python, directory, port, secret)
+    server.start()
+    try:
+        server.register("crieur", BOT_NAME)
+        server.register("resident", "Léa Martin")
+        server.register("voisin", "Paul Voisin")
+        server.register("admin", "Admin", admin=True)
+    except BaseException:
+        server.stop()
+        raise
+    return server
