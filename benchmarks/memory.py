@@ -34,7 +34,12 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         config = Path(tmp) / "crieur.toml"
         config.write_text("[web]\nport = 0\n", encoding="utf-8")
-        env = {**os.environ, "CRIEUR_DATA_DIR": tmp}
+        env = {
+            **os.environ,
+            "CRIEUR_DATA_DIR": tmp,
+            "CRIEUR_WEB_SESSION_RATE_PER_MINUTE": "100000",  # 500 questions from 20 sessions
+            "CRIEUR_WEB_IP_RATE_PER_MINUTE": "1000000",
+        }
         process = subprocess.Popen(
             [sys.executable, "-m", "bot", "run", "--config", str(config)],
             stdout=subprocess.PIPE,

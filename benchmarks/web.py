@@ -68,12 +68,14 @@ async def _client(url: str, questions: list[str], seconds: float, number: int) -
     return latencies
 
 
-async def _load(url: str, seconds: float, connections: int) -> list[float]:
+async def _load(url: str, seconds: float, connections: int) -> tuple[list[float], float]:
+    """Every request's latency, and the seconds the measured load lasted."""
     pack = load_pack(example_pack_path())
     questions = [q for entry in pack.faq for q in (entry.question, *entry.variants)]
     await _client(url, questions, 1.0, 0)  # warm-up
+    began = time.perf_counter()
     runs = await asyncio.gather(*(_client(url, questions, seconds, n) for n in range(connections)))
-    return [latency for run in runs for latency in run]
+    return [latency for run in runs for latency in run], time.perf_counter() - began
 
 
 def _widget_size(url: str) -> str:
