@@ -63,7 +63,7 @@ ALLOWED_UPDATES = ["message", "callback_query"]
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 PRIVATE_CHAT_INTERVAL = 1.0  # Telegram: about one message per second in one chat
 GROUP_CHAT_INTERVAL = 3.0  # and 20 per minute in a group
-RATE_WINDOW = 1.05  # seconds: the bot's rate is kept over slightly more than a second
+RATE_WINDOW = 1.0  # seconds: the bot's rate over any second, counted at answers
 MAX_START_BACKOFF = 60.0
 LEADERSHIP_RETRY = 15.0  # seconds between attempts to become the polling process
 
@@ -96,7 +96,8 @@ class TelegramChannel:
         self._application: Application[Any, Any, Any, Any, Any, Any] | None = None
         self._encoder = CallbackEncoder()
         self._last_sent: dict[int, float] = {}
-        self._recent: deque[float] = deque()  # this bot's sends in the last RATE_WINDOW
+        self._recent: deque[float] = deque()  # this bot's answered sends in the last second
+        self._in_flight = 0
         self._runner: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
         self._state = "démarrage"
@@ -302,6 +303,17 @@ class TelegramChannel:
     async def _send(self, chat_id: int, message: Message) -> None:
         assert self._application is not None
         await self._pace(chat_id)
+        self._in_flight += 1
+        try:
+            await self._post(chat_id, message)
+        finally:
+            self._in_flight -= 1
+            # counted when the answer came back, so after Telegram received it: network delays
+            # can never squeeze more than the rate into one of Telegram's seconds
+            self._recent.append(time.monotonic())
+
+    async def _post(self, chat_id: int, message: Message) -> None:
+        assert self._application is not None
         markup = None
         if message.buttons:
             markup = InlineKeyboardMarkup(
@@ -317,19 +329,20 @@ class TelegramChannel:
 
     async def _pace(self, chat_id: int) -> None:
         """At most one message a second in a chat (one every three in a group), and never
-        more than the bot's rate in any second, with a margin for network jitter."""
+        more than the bot's rate in any second (sends counted when Telegram answered)."""
         interval = GROUP_CHAT_INTERVAL if chat_id < 0 else PRIVATE_CHAT_INTERVAL
-        now = time.monotonic()
-        wait = self._last_sent.get(chat_id, -interval) + interval - now
         recent = self._recent
-        while recent and recent[0] <= now - RATE_WINDOW:
-            recent.popleft()
-        if len(recent) >= self.options.rate_per_second:
-            wait = max(wait, recent[0] + RATE_WINDOW - now)
-        if wait > 0:
+        for _ in itertools.count():  # until both the chat's and the bot's limits allow it
+            now = time.monotonic()
+            wait = self._last_sent.get(chat_id, -interval) + interval - now
+            while recent and recent[0] <= now - RATE_WINDOW:
+                recent.popleft()
+            if len(recent) + self._in_flight >= self.options.rate_per_second:
+                wait = max(wait, recent[0] + RATE_WINDOW - now if recent else 0.01)
+            if wait <= 0:
+                break
             await asyncio.sleep(wait)
         self._last_sent[chat_id] = time.monotonic()
-        recent.append(self._last_sent[chat_id])
         if len(self._last_sent) > 10_000:
             cutoff = time.monotonic() - GROUP_CHAT_INTERVAL
             self._last_sent = {c: t for c, t in self._last_sent.items() if t > cutoff}
