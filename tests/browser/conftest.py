@@ -201,27 +201,7 @@ def crieur(tmp_path_factory: pytest.TempPathFactory, host_site: HostSite) -> Ite
     # /api/push/* is played by the tests (no push service offline): Web Push stays off here
     env = {**os.environ, "CRIEUR_DATA_DIR": str(tmp / "data"), "CRIEUR_WEBPUSH_ENABLED": "false"}
     env.pop("CRIEUR_CONFIG", None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "run", "--config", str(config)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        cwd=ROOT,
-    )
-    assert process.stdout is not None
-    url = ""
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not url:
-        line = process.stdout.readline()
-        if not line:
-            break
-        if "http://" in line:
-            url = line.strip().split()[-1]
-    if not url.startswith("http://127.0.0.1:"):
-        process.kill()
-        stderr = process.stderr.read() if process.stderr else ""
-        pytest.fail(f"crieur run did not start:\n{stderr[-2_000:]}", pytrace=False)
+    process, url = start_crieur(config, env)
     host_site.crieur = url
     yield url
     process.send_signal(signal.SIGTERM)
@@ -269,3 +249,29 @@ def suggesting_question(crieur: str) -> tuple[str, dict[str, str]]:
         if body["suggestions"]:
             return question, body["suggestions"][0]
     raise AssertionError(f"none of {SUGGESTING} gets suggestions from the example pack")
+
+
+def start_crieur(config: Path, env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
+    """`crieur run` with this configuration, and the URL it serves (fails the test if not)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run", "--config", str(config)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
+    assert process.stdout is not None
+    url = ""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not url:
+        line = process.stdout.readline()
+        if not line:
+            break
+        if "http://" in line:
+            url = line.strip().split()[-1]
+    if not url.startswith("http://127.0.0.1:"):
+        process.kill()
+        stderr = process.stderr.read() if process.stderr else ""
+        pytest.fail(f"crieur run did not start:\n{stderr[-2_000:]}", pytrace=False)
+    return process, url

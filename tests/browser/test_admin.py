@@ -30,7 +30,7 @@ from playwright.sync_api import BrowserContext, Dialog, Locator, Page, Route, ex
 
 from knowledge.pack.models import FaqEntry
 from knowledge.snapshot import Knowledge
-from tests.browser.conftest import ROOT
+from tests.browser.conftest import ROOT, start_crieur
 from tests.browser.widget import HOST, ask, axe, chat, csp_violations
 
 USERNAME = "chef.service"
@@ -84,27 +84,7 @@ def backoffice(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backoffice]
     assert created.returncode == 0, created.stderr
     assert f"Compte « {USERNAME} » créé (rôle : administrateur)." in created.stdout
     cli_seconds = time.monotonic() - started
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "run", "--config", str(config)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        cwd=ROOT,
-    )
-    assert process.stdout is not None
-    url = ""
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not url:
-        line = process.stdout.readline()
-        if not line:
-            break
-        if "http://" in line:
-            url = line.strip().split()[-1]
-    if not url.startswith("http://127.0.0.1:"):
-        process.kill()
-        stderr = process.stderr.read() if process.stderr else ""
-        pytest.fail(f"crieur run did not start:\n{stderr[-2_000:]}", pytrace=False)
+    process, url = start_crieur(config, env)
     site = Backoffice(url, tmp / "data", process, created.stdout)
     site.timings = {"cli": cli_seconds, "run": time.monotonic() - started - cli_seconds}
     for number, question in enumerate(UNANSWERED):  # recorded now, flushed within a second
