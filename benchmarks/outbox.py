@@ -32,7 +32,6 @@ import signal
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
@@ -40,9 +39,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import IO, Any
 
-import asyncpg
 from sqlalchemy import case, func, insert, literal, select, text
-from sqlalchemy.engine import make_url
 
 from bot.config import example_pack_path
 from bot.delivery import DeliverySettings, DeliveryWorker
@@ -53,8 +50,8 @@ from bot.store.schema import deliveries, subscribers, subscriptions
 from channels.inprocess import InProcessChannel
 from knowledge.notices import NoticeTimes, PlannedNotice, plan_notices
 from knowledge.snapshot import Knowledge
+from tests.postgres import create_database, drop_database
 
-ADMIN_URL = os.environ.get("CRIEUR_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 CHANNEL = "inprocess"
 ALERT_KEY = "bench:alerte"
 LEASE_SECONDS = 5.0
@@ -75,24 +72,11 @@ async def fresh_database(backend: str, folder: Path) -> AsyncIterator[str]:
     if backend == "sqlite":  # the file goes with `folder`
         yield f"sqlite:///{folder / 'bench.db'}"
         return
-    name = f"crieur_bench_{uuid.uuid4().hex[:12]}"
-    await _admin(f'CREATE DATABASE "{name}"')
+    url = await asyncio.to_thread(create_database)  # the tests' helper: CI's PostgreSQL
     try:
-        yield make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+        yield url
     finally:
-        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-async def _admin(statement: str) -> None:
-    url = make_url(ADMIN_URL)
-    connection = await asyncpg.connect(
-        host=url.host, port=url.port or 5432, user=url.username, database=url.database,
-        password=url.password, timeout=10,
-    )  # fmt: skip
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
+        await asyncio.to_thread(drop_database, url)
 
 
 async def add_subscribers(store: Store, count: int) -> None:
