@@ -23,6 +23,15 @@ FLUSH_SECONDS = 1.0
 MAX_PENDING = 10_000  # if the store is down, older rows are dropped rather than memory grown
 
 
+def question_row(
+    asked_at: datetime, channel: str, text: str, answered: bool, entry: str | None, score: float
+) -> dict[str, Any]:
+    """One row of the `questions` table, cut to the columns' sizes."""
+    return {"asked_at": asked_at, "channel": channel[:32], "text": text[:MAX_TEXT],
+            "answered": answered, "entry": entry[:120] if entry else None,
+            "score": float(score)}  # fmt: skip
+
+
 class QuestionRecorder:
     """Buffers question rows and writes them in batches."""
 
@@ -42,11 +51,7 @@ class QuestionRecorder:
         score: float,
     ) -> None:
         """Queue one question (never blocks the answer)."""
-        self._pending.append(
-            {"asked_at": asked_at, "channel": channel[:32], "text": text[:MAX_TEXT],
-             "answered": answered, "entry": entry[:120] if entry else None,
-             "score": float(score)}
-        )  # fmt: skip
+        self._pending.append(question_row(asked_at, channel, text, answered, entry, score))
         if len(self._pending) > MAX_PENDING:
             del self._pending[: len(self._pending) - MAX_PENDING]
         if len(self._pending) >= FLUSH_EVERY:

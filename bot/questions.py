@@ -22,12 +22,12 @@ from typing import Any
 from rapidfuzz import fuzz, process
 from sqlalchemy import case, func, or_, select
 
+from bot.question_recorder import question_row
 from bot.store import Store
 from bot.store.schema import questions
 from knowledge.lexicon import builtin_lexicon
 from knowledge.text import words
 
-MAX_TEXT = 1_000
 LOW_CONFIDENCE = 0.5  # answered, but with a score under this: worth an agent's look
 SIMILARITY = 80  # token_set_ratio at or above which two questions are one group
 SAME_WORDS = 70  # ratio at or above which the words that differ are the same words misspelt
@@ -163,18 +163,10 @@ class QuestionLog:
         entry: str | None,
         score: float,
     ) -> None:
-        """Log one resident question (text cut at 1,000 characters)."""
+        """Log one resident question at once (the dispatcher batches them: QuestionRecorder)."""
+        row = question_row(asked_at, channel, text, answered, entry, score)
         async with self.store.begin() as connection:
-            await connection.execute(
-                questions.insert().values(
-                    asked_at=asked_at,
-                    channel=channel[:32],
-                    text=text[:MAX_TEXT],
-                    answered=answered,
-                    entry=entry[:120] if entry else None,
-                    score=float(score),
-                )
-            )
+            await connection.execute(questions.insert().values(**row))
 
     async def _rows(self, since: datetime, only_weak: bool, low: float) -> list[LoggedQuestion]:
         query = (
