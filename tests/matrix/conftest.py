@@ -254,21 +254,8 @@ disable_existing_loggers: false
 
 @pytest.fixture(scope="session")
 def synapse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synapse]:
-    python = synapse_python()
-    directory = tmp_path_factory.mktemp("synapse")
-    port, secret = _free_port(), secrets.token_hex(16)
-    (directory / "homeserver.yaml").write_text(_config(directory, port, secret))
-    (directory / "log.yaml").write_text(_LOG_CONFIG)
-    # What `--generate-keys` writes (an ed25519 seed), without starting Python for it.
-    seed = base64.b64encode(secrets.token_bytes(32)).decode().rstrip("=")
-    (directory / "signing.key").write_text(f"ed25519 a_test {seed}\n")
-    server = Synapse(python, directory, port, secret)
-    server.start()
+    server = launch_synapse(tmp_path_factory.mktemp("synapse"))
     try:
-        server.register("crieur", BOT_NAME)
-        server.register("resident", "Léa Martin")
-        server.register("voisin", "Paul Voisin")
-        server.register("admin", "Admin", admin=True)
         yield server
     finally:
         server.stop()
@@ -480,13 +467,14 @@ async def outage(synapse: Synapse) -> AsyncIterator[Outage]:
 
 
 def launch_synapse(directory: Path) -> Synapse:
-    """What the `synapse` fixture does, outside pytest (for `benchmarks.matrix`): a Synapse
-    in `directory`, started, with the same four accounts. Stop it with `.stop()`."""
+    """A Synapse in `directory`, started, with the tests' four accounts (the `synapse`
+    fixture, and `benchmarks.matrix`). Stop it with `.stop()`."""
     python = synapse_python()
     directory.mkdir(parents=True, exist_ok=True)
     port, secret = _free_port(), secrets.token_hex(16)
     (directory / "homeserver.yaml").write_text(_config(directory, port, secret))
     (directory / "log.yaml").write_text(_LOG_CONFIG)
+    # What `--generate-keys` writes (an ed25519 seed), without starting Python for it.
     seed = base64.b64encode(secrets.token_bytes(32)).decode().rstrip("=")
     (directory / "signing.key").write_text(f"ed25519 a_test {seed}\n")
     server = Synapse(python, directory, port, secret)
