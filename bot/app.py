@@ -92,8 +92,13 @@ class App:
 
     def _admin(self) -> web.Application:
         """The agents' back-office, mounted at /admin."""
-        from channels.telegram.render import to_html
         from channels.web.admin import AdminServices, create_admin_app
+
+        telegram_html = None
+        if any(c.name == "telegram" for c in self.channels):
+            from channels.telegram.render import to_html  # imports python-telegram-bot
+
+            telegram_html = to_html
 
         assert self.store is not None and self.outbox is not None
         return create_admin_app(
@@ -104,7 +109,7 @@ class App:
                 pack_path=self.pack_path,
                 outbox=self.outbox,
                 secure_cookies=(self.settings.web.public_url or "").startswith("https://"),
-                telegram_html=to_html if any(c.name == "telegram" for c in self.channels) else None,
+                telegram_html=telegram_html,
             )
         )
 

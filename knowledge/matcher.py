@@ -33,7 +33,8 @@ BODY_DF_SHARE = 0.2  # an answer mentioning a term makes it this much less disti
 UNKNOWN_IDF_SHARE = 0.7  # a word the pack never uses weighs this share of the rarest term
 WEAK_IDF_SHARE = 0.5  # time, quantity and vague words (see lexicon/weights.yaml)
 FOCUS_WEIGHT = 0.3
-AMBIGUITY_PENALTY = 0.4  # applied as the runner-up's score nears the best one's
+AMBIGUITY_PENALTY = 0.6  # applied as the runner-up's score nears the best one's:
+AMBIGUITY_FROM = 0.7  # from this share of it
 CANDIDATES = 12
 TOPIC_WEIGHT = 1.5  # a topic word no question of the entry names costs this many rarest terms
 _SENTENCE_END = re.compile(r"[.\n;:!?]")
@@ -178,7 +179,7 @@ class FaqMatcher:
             return []
         runner_up = scored[1][0] if len(scored) > 1 else 0.0
         closeness = runner_up / scored[0][0] if scored[0][0] else 0.0
-        penalty = 1 - AMBIGUITY_PENALTY * max(0.0, closeness - 0.5)
+        penalty = 1 - AMBIGUITY_PENALTY * max(0.0, closeness - AMBIGUITY_FROM)
         return [
             Match(item.entry, round(score * (penalty if rank == 0 else 1), 4), coverage, focus)
             for rank, (score, coverage, focus, item) in enumerate(scored[:limit])
