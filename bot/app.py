@@ -14,7 +14,7 @@ from aiohttp import web
 
 from bot.channel import Channel, WebhookChannel
 from bot.channel_registry import configured_channels, editable_pack
-from bot.config import Settings
+from bot.config import Settings, WebSection
 from bot.delivery import DeliverySettings, DeliveryWorker
 from bot.dispatcher import Dispatcher
 from bot.leadership import Leadership
@@ -38,8 +38,11 @@ class App:
     """One running Crieur: a knowledge snapshot, the dispatcher, the store, the outbox's
     delivery workers, the notice scheduler, the web server, and the push channels."""
 
-    def __init__(self, settings: Settings, channels: Sequence[Channel] = ()) -> None:
+    def __init__(
+        self, settings: Settings, channels: Sequence[Channel] = (), tenant: str | None = None
+    ) -> None:
         self.settings = settings
+        self.tenant = tenant  # the commune's id when the process serves several
         self.pack_path = editable_pack(settings)
         self.knowledge = Knowledge.load(self.pack_path)
         self.channels = tuple(channels) or configured_channels(settings, self.knowledge)
@@ -52,13 +55,16 @@ class App:
         self.leaderships: list[Leadership] = []
         self.metrics = Metrics()
         self.handle = self.metrics.measured(self.dispatcher.handle)
+        self._stop = asyncio.Event()
+        self._worker_tasks: list[asyncio.Task[None]] = []
 
     async def open_store(self) -> Outbox:
         """Open (and migrate) the store; build the subscriptions and the outbox on it."""
-        url = self.settings.storage_url()
-        store = await Store.open(url, migrate=False)
+        url, schema = self.settings.storage_url(), self.settings.storage.schema_name
+        store = await Store.open(url, migrate=False, schema=schema)
         if await store.revision() != SCHEMA_REVISION:
-            await migrate_in_child(url)  # Alembic's memory is not kept by the long-running process
+            # Alembic's memory is not kept by the long-running process
+            await migrate_in_child(url, schema)
         self.store = store
         for channel in self.channels:
             use_store = getattr(channel, "use_store", None)  # channels that keep state in it
@@ -66,7 +72,8 @@ class App:
                 use_store(store)
             use_leadership = getattr(channel, "use_leadership", None)  # one poller among many
             if use_leadership is not None:
-                leadership = Leadership(store, f"{channel.name}-polling")
+                role = f"{self.tenant}:{channel.name}" if self.tenant else channel.name
+                leadership = Leadership(store, f"{role}-polling")
                 self.leaderships.append(leadership)
                 use_leadership(leadership)
         notices = self.settings.notices
@@ -121,10 +128,10 @@ class App:
         """Swap in a freshly loaded snapshot of the pack (raises PackError if broken)."""
         self.knowledge = Knowledge.load(self.pack_path)
 
-    async def run(self, on_ready: Callable[[str], None] | None = None) -> None:
-        """Serve until SIGINT or SIGTERM."""
+    async def start(self) -> None:
+        """Open the store, then start the delivery workers, channels, scheduler and recorder."""
         outbox = await self.open_store()
-        stop = asyncio.Event()
+        self._stop = asyncio.Event()
         delivery = self.settings.outbox
         settings = DeliverySettings(
             rate_per_second=delivery.rate_per_second,
@@ -137,7 +144,7 @@ class App:
             for channel in self.channels
             if channel.capabilities.can_push
         ]
-        workers = [asyncio.create_task(worker.run(stop)) for worker in self.workers]
+        self._worker_tasks = [asyncio.create_task(w.run(self._stop)) for w in self.workers]
         for channel in self.channels:
             await channel.start(self.handle)
         self.scheduler = NoticeScheduler(
@@ -150,24 +157,34 @@ class App:
         self.scheduler.start()
         if self.dispatcher.recorder is not None:
             self.dispatcher.recorder.start()
-        try:
-            await self._serve(stop, on_ready)
-        finally:
-            self.scheduler.shutdown()
-            stop.set()
-            for task in workers:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await asyncio.wait_for(task, 30)
-            for channel in self.channels:
-                await channel.stop()
-            if self.dispatcher.recorder is not None:
-                await self.dispatcher.recorder.stop()
-            for leadership in self.leaderships:
-                await leadership.release()
-            if self.store is not None:
-                await self.store.close()
 
-    async def _serve(self, stop: asyncio.Event, on_ready: Callable[[str], None] | None) -> None:
+    async def stop(self) -> None:
+        """Finish in-flight sends, stop the channels, flush the questions, close the store."""
+        if self.scheduler is not None:
+            self.scheduler.shutdown()
+        self._stop.set()
+        for task in self._worker_tasks:
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(task, 30)
+        for channel in self.channels:
+            await channel.stop()
+        if self.dispatcher.recorder is not None:
+            await self.dispatcher.recorder.stop()
+        for leadership in self.leaderships:
+            await leadership.release()
+        if self.store is not None:
+            await self.store.close()
+
+    async def run(self, on_ready: Callable[[str], None] | None = None) -> None:
+        """Serve until SIGINT or SIGTERM."""
+        await self.start()
+        try:
+            await serve(self.web_app(), self.settings.web, on_ready)
+        finally:
+            await self.stop()
+
+    def web_app(self) -> web.Application:
+        """The web chat, its API, the webhooks, the ops routes and the back-office."""
         web_settings = self.settings.web
         app = create_web_app(
             self.handle,
@@ -195,21 +212,29 @@ class App:
             ),
         )
         app.add_subapp("/admin", self._admin())
-        runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        await runner.setup()
-        loop = asyncio.get_running_loop()
+        return app
+
+
+async def serve(
+    app: web.Application, web_settings: WebSection, on_ready: Callable[[str], None] | None
+) -> None:
+    """Serve `app` on the configured address until SIGINT or SIGTERM."""
+    stop = asyncio.Event()
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        site = web.TCPSite(runner, web_settings.host, web_settings.port)
+        await site.start()
+        host, port = runner.addresses[0][:2]
+        url = f"http://{host}:{port}"
+        log.info("web chat ready on %s", url)
+        if on_ready is not None:
+            on_ready(url)
+        await stop.wait()
+    finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        try:
-            site = web.TCPSite(runner, web_settings.host, web_settings.port)
-            await site.start()
-            host, port = runner.addresses[0][:2]
-            url = f"http://{host}:{port}"
-            log.info("web chat ready on %s", url)
-            if on_ready is not None:
-                on_ready(url)
-            await stop.wait()
-        finally:
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.remove_signal_handler(sig)
-            await runner.cleanup()
+            loop.remove_signal_handler(sig)
+        await runner.cleanup()

@@ -6,7 +6,7 @@ import argparse
 import sys
 from datetime import date, datetime, timedelta
 
-from bot.config import load_settings
+from bot.tenants import command_settings
 from knowledge import phrases
 from knowledge.snapshot import Knowledge
 
@@ -14,7 +14,7 @@ DEFAULT_DAYS = 92
 
 
 def print_calendar(args: argparse.Namespace) -> int:
-    knowledge = Knowledge.load(args.pack or load_settings(args.config).pack_path())
+    knowledge = Knowledge.load(args.pack or command_settings(args.config, args.tenant).pack_path())
     collecte = knowledge.pack.collecte
     calendar = knowledge.dated.collection_calendar
     if collecte is None or calendar is None:

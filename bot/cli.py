@@ -10,9 +10,10 @@ from datetime import datetime
 from pathlib import Path
 
 from bot import installed_version
-from bot.config import ConfigError, load_settings
+from bot.config import ConfigError, Settings
 from bot.dispatcher import Dispatcher
 from bot.messages import Address, Answer, Inbound
+from bot.tenants import command_settings
 from knowledge.check import check_pack
 from knowledge.pack import PackError
 from knowledge.snapshot import Knowledge
@@ -132,7 +133,22 @@ def _parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="lancer le bot (chat web, canaux configurés)")
     run.add_argument("--config", type=Path, help="fichier de configuration TOML (ou CRIEUR_CONFIG)")
+    _tenant_options(parser)
     return parser
+
+
+def _tenant_options(parser: argparse.ArgumentParser) -> None:
+    """`--tenant ID` beside every `--config` (but `run`'s): the command then acts on that
+    commune of `[tenants] dir`, its pack and its store."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                if name == "run":
+                    continue
+                if any("--config" in a.option_strings for a in sub._actions):
+                    sub.add_argument("--tenant", metavar="COMMUNE",
+                                     help="la commune visée, avec [tenants] dir")  # fmt: skip
+                _tenant_options(sub)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -189,7 +205,7 @@ def _parse_now(value: str | None, knowledge: Knowledge) -> datetime:
 
 
 def _ask(args: argparse.Namespace) -> int:
-    folder = args.pack or load_settings(args.config).pack_path()
+    folder = args.pack or command_settings(args.config, args.tenant).pack_path()
     knowledge = Knowledge.load(folder)
     dispatcher = Dispatcher(lambda: knowledge)
     if args.jsonl:
@@ -249,11 +265,12 @@ def _as_json(answer: Answer) -> dict[str, object]:
 
 def _run(config: Path | None) -> int:
     from bot.app import App  # the web server's imports are only paid by `crieur run`
+    from bot.host import Host
     from bot.logs import configure
 
-    settings = load_settings(config)
+    settings = command_settings(config, None)
     configure(settings.log.format, settings.log.level)
-    app = App(settings)
+    app = Host(settings) if settings.tenants.dir is not None else App(settings)
     asyncio.run(app.run(on_ready=lambda url: print(f"Crieur répond sur {url}", flush=True)))
     return 0
 
@@ -263,13 +280,13 @@ def _admin(args: argparse.Namespace) -> int:
     from bot.agents import AgentError, check_password, check_username
     from bot.store import StoreError
 
-    settings = load_settings(args.config)
+    settings = command_settings(args.config, args.tenant)
     try:
         username = check_username(args.username)
         password = _read_password(args.password_stdin)
         check_password(password)
-        return asyncio.run(_admin_account(args.action, settings.storage_url(), username,
-                                          password, getattr(args, "role", "agent")))  # fmt: skip
+        return asyncio.run(_admin_account(args.action, settings, username, password,
+                                          getattr(args, "role", "agent")))  # fmt: skip
     except AgentError as exc:
         print(f"crieur admin : {exc}", file=sys.stderr)
         return 1
@@ -296,11 +313,13 @@ def _read_password(from_stdin: bool) -> str:
     return first
 
 
-async def _admin_account(action: str, url: str, username: str, password: str, role: str) -> int:
+async def _admin_account(
+    action: str, settings: Settings, username: str, password: str, role: str
+) -> int:
     from bot.agents import AgentError, Agents
     from bot.store import Store
 
-    store = await Store.open(url)
+    store = await Store.open(settings.storage_url(), schema=settings.storage.schema_name)
     try:
         agents = Agents(store)
         if action == "create-user":

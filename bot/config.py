@@ -26,6 +26,7 @@ from pydantic import (
 ENV_PREFIX = "CRIEUR_"
 ENV_CONFIG = "CRIEUR_CONFIG"
 ENV_DATA_DIR = "CRIEUR_DATA_DIR"
+ENV_TENANT_PREFIX = "CRIEUR_TENANT_"  # CRIEUR_TENANT_<COMMUNE>_<SECTION>_<KEY>: see bot.tenants
 
 
 class ConfigError(Exception):
@@ -43,9 +44,13 @@ class PackSection(_Section):
 
 
 class StorageSection(_Section):
-    """Where the store lives, as an SQLAlchemy URL."""
+    """Where the store lives, as an SQLAlchemy URL (and, on PostgreSQL, which schema)."""
 
     url: str | None = None
+    # PostgreSQL schema holding the tables (default: the server's search_path, "public")
+    schema_name: str | None = Field(
+        default=None, alias="schema", pattern=r"^[a-z_][a-z0-9_]{0,62}$"
+    )
 
 
 class WebSection(_Section):
@@ -61,6 +66,8 @@ class WebSection(_Section):
     ip_rate_per_minute: int = Field(default=120, ge=1, le=1_000_000)
     # the public URL of this server (for links in notices and the widget tag shown to agents)
     public_url: str | None = None
+    # with several communes ([tenants] dir): this commune's address is /t/<widget_key>/
+    widget_key: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
 
     @field_validator("allowed_origins", mode="before")
     @classmethod
@@ -198,6 +205,13 @@ class OutboxSection(_Section):
     lease_seconds: float = Field(default=120.0, ge=5, le=3600)
 
 
+class TenantsSection(_Section):
+    """Several communes in one process: one `<commune>.toml` file per commune in `dir`."""
+
+    dir: Path | None = None
+    poll_seconds: float = Field(default=10.0, ge=1, le=3600)  # how often `dir` is re-read
+
+
 class Settings(_Section):
     """The whole configuration."""
 
@@ -212,6 +226,7 @@ class Settings(_Section):
     privacy: PrivacySection = PrivacySection()
     log: LogSection = LogSection()
     outbox: OutboxSection = OutboxSection()
+    tenants: TenantsSection = TenantsSection()
     data_dir: Path | None = None
 
     def pack_path(self) -> Path:
@@ -240,6 +255,8 @@ def _env_overrides(env: Mapping[str, str]) -> dict[str, dict[str, str]]:
     for name, value in env.items():
         if not name.startswith(ENV_PREFIX) or name in (ENV_CONFIG, ENV_DATA_DIR):
             continue
+        if name.startswith(ENV_TENANT_PREFIX):
+            continue
         rest = name.removeprefix(ENV_PREFIX).lower()
         section, _, key = rest.partition("_")
         if section not in sections or not key:
@@ -252,35 +269,69 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
     """Read the TOML file (if any), apply environment overrides, validate."""
     env = os.environ if env is None else env
     source = str(path or env.get(ENV_CONFIG) or "")
-    data: dict[str, Any] = {}
-    if source:
-        try:
-            data = tomllib.loads(Path(source).read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise ConfigError(f"{source} : lecture impossible ({exc.strerror})") from exc
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{source} : TOML invalide ({exc})") from exc
-    for section, values in _env_overrides(env).items():
+    data = read_toml(source) if source else {}
+    merge_sections(data, _env_overrides(env))
+    if env.get(ENV_DATA_DIR):
+        data["data_dir"] = env[ENV_DATA_DIR]
+    settings = validate_settings(data, source or "configuration")
+    base = Path(source).parent if source else None
+    if base is not None and settings.tenants.dir is not None:
+        tenants = settings.tenants.model_copy(update={"dir": base / settings.tenants.dir})
+        settings = settings.model_copy(update={"tenants": tenants})
+    return with_relative_pack(settings, base)
+
+
+def read_toml(source: str | Path) -> dict[str, Any]:
+    """A TOML file's tables; ConfigError naming the file if it cannot be read."""
+    try:
+        return tomllib.loads(Path(source).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{source} : lecture impossible ({exc.strerror})") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source} : TOML invalide ({exc})") from exc
+
+
+def merge_sections(data: dict[str, Any], sections: Mapping[str, Mapping[str, Any]]) -> None:
+    """Lay `sections` over `data`, key by key within each section."""
+    for section, values in sections.items():
         target = data.setdefault(section, {})
         if isinstance(target, dict):
             target.update(values)
-    if env.get(ENV_DATA_DIR):
-        data["data_dir"] = env[ENV_DATA_DIR]
+
+
+def validate_settings(
+    data: Mapping[str, Any], where: str, env_prefix: str = ENV_PREFIX
+) -> Settings:
+    """The settings `data` describes; ConfigError naming `where` and every bad key."""
     try:
-        settings = Settings.model_validate(data)
+        return Settings.model_validate(data)
     except ValidationError as exc:
-        where = source or "configuration"
-        details = "; ".join(_describe(error) for error in exc.errors())
+        details = "; ".join(_describe(error, env_prefix) for error in exc.errors())
         raise ConfigError(f"{where} : {details}") from exc
-    if settings.pack.path is not None and not settings.pack.path.is_absolute() and source:
-        relative = Path(source).parent / settings.pack.path
-        settings = settings.model_copy(update={"pack": PackSection(path=relative)})
+
+
+def with_relative_pack(settings: Settings, base: Path | None) -> Settings:
+    """A relative `[pack] path` is read from the configuration file's folder."""
+    if settings.pack.path is not None and not settings.pack.path.is_absolute() and base:
+        return settings.model_copy(update={"pack": PackSection(path=base / settings.pack.path)})
     return settings
 
 
-def _describe(error: Any) -> str:
+def env_sections(env: Mapping[str, str], prefix: str) -> dict[str, dict[str, str]]:
+    """`<prefix><SECTION>_<KEY>` variables as {section: {key: value}} (unchecked)."""
+    result: dict[str, dict[str, str]] = {}
+    for name, value in env.items():
+        if name.startswith(prefix):
+            section, _, key = name.removeprefix(prefix).lower().partition("_")
+            if section and key:
+                result.setdefault(section, {})[key] = value
+    return result
+
+
+def _describe(error: Any, env_prefix: str = ENV_PREFIX) -> str:
     key = ".".join(str(part) for part in error["loc"])
-    env_name = ENV_PREFIX + "_".join(str(part) for part in error["loc"]).upper()
+    env_name = env_prefix + "_".join(str(part) for part in error["loc"]).upper()
     if error["type"] == "extra_forbidden":
         return f"clé inconnue [{key}] (ou {env_name})"
-    return f"clé [{key}] (ou {env_name}) : {error['msg']}"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return f"clé [{key}] (ou {env_name}) : {message}"

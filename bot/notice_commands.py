@@ -11,11 +11,12 @@ import time
 from datetime import date, datetime, timedelta
 
 from bot.broadcasts import Broadcast, BroadcastError, Broadcasts
-from bot.config import Settings, load_settings
+from bot.config import Settings
 from bot.outbox import Outbox, Progress
 from bot.scheduler import notice_times
 from bot.store import Store, StoreError
 from bot.subscribing import topics_of
+from bot.tenants import command_settings
 from knowledge import phrases
 from knowledge.notices import plan_notices
 from knowledge.snapshot import Knowledge
@@ -28,7 +29,7 @@ IDLE_HINT_SECONDS = 20
 
 
 def print_notices(args: argparse.Namespace) -> int:
-    settings = load_settings(args.config)
+    settings = command_settings(args.config, args.tenant)
     knowledge = Knowledge.load(args.pack or settings.pack_path())
     try:
         start, end = date.fromisoformat(args.start), date.fromisoformat(args.end)
@@ -73,7 +74,7 @@ def print_notices(args: argparse.Namespace) -> int:
 
 
 def broadcast(args: argparse.Namespace) -> int:
-    settings = load_settings(args.config)
+    settings = command_settings(args.config, args.tenant)
     knowledge = Knowledge.load(settings.pack_path())
     try:
         return asyncio.run(_broadcast(args, settings, knowledge))
@@ -85,7 +86,7 @@ def broadcast(args: argparse.Namespace) -> int:
 
 
 async def _broadcast(args: argparse.Namespace, settings: Settings, knowledge: Knowledge) -> int:
-    store = await Store.open(settings.storage_url())
+    store = await Store.open(settings.storage_url(), schema=settings.storage.schema_name)
     try:
         broadcasts = Broadcasts(Outbox(store))
         if args.list:

@@ -11,14 +11,15 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from bot.config import Settings, load_settings
+from bot.config import Settings
 from bot.privacy import erase, export, parse_address, registre
 from bot.store import Store, StoreError
+from bot.tenants import command_settings
 from knowledge.pack import load_pack
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = load_settings(args.config)
+    settings = command_settings(args.config, args.tenant)
     if args.command == "gdpr":
         if args.action == "registre":
             print(_registre(settings))
@@ -43,7 +44,7 @@ async def _gdpr(action: str, settings: Settings, address: object) -> int:
     from bot.messages import Address
 
     assert isinstance(address, Address)
-    store = await Store.open(settings.storage_url())
+    store = await Store.open(settings.storage_url(), schema=settings.storage.schema_name)
     try:
         if action == "export":
             print(json.dumps(await export(store, address), ensure_ascii=False, indent=2))

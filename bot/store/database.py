@@ -46,8 +46,12 @@ class Store:
         self.dialect = engine.dialect.name
 
     @classmethod
-    async def open(cls, url: str, migrate: bool = True) -> Store:
-        """Connect, and bring the schema up to date unless `migrate` is False."""
+    async def open(cls, url: str, migrate: bool = True, schema: str | None = None) -> Store:
+        """Connect, and bring the schema up to date unless `migrate` is False.
+
+        `schema` (PostgreSQL only) keeps every table in that schema, created if needed: one
+        database then holds several communes' stores side by side, none seeing the others.
+        """
         full = async_url(url)
         options: dict[str, Any] = {}
         if full.startswith("sqlite"):
@@ -57,11 +61,16 @@ class Store:
             options["connect_args"] = {"timeout": 30}
         else:
             options.update(pool_size=5, max_overflow=5, pool_pre_ping=True)
+            if schema:
+                options["connect_args"] = {"server_settings": {"search_path": schema}}
         engine = create_async_engine(full, **options)
         if engine.dialect.name == "sqlite":
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         store = cls(engine)
         try:
+            if schema and store.dialect == "postgresql":
+                async with engine.begin() as connection:
+                    await connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
             if migrate:
                 await store.migrate()
             else:
