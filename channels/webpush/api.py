@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from cryptography.hazmat.primitives.asymmetric import ec
-
 from channels.webpush.keys import b64url, b64url_decode
 
 MAX_ENDPOINT = 1_000
@@ -146,6 +144,10 @@ def _public_name(host: str) -> bool:
 
 
 def _p256dh(value: object) -> str:
+    # Imported here, not at the top: cryptography costs ~10 MB of memory, and only a browser
+    # subscribing (or a push being sent) needs it, not a Crieur that merely runs.
+    from cryptography.hazmat.primitives.asymmetric import ec
+
     try:
         if not isinstance(value, str) or len(value) > 100:
             raise ValueError

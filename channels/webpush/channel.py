@@ -27,9 +27,7 @@ from typing import cast
 from urllib.parse import urlsplit
 
 import aiohttp
-import http_ece  # type: ignore[import-untyped]
 from aiohttp import web
-from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import delete, select
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -303,11 +301,16 @@ class WebPushChannel:
         )
         try:
             body = _encrypt(plaintext, p256dh, auth)
-        except (ValueError, http_ece.ECEException) as exc:  # keys stored before validation?
+        except ValueError as exc:  # keys stored before validation?
             raise Rejected(f"clés du navigateur inutilisables : {exc}") from exc
         parts = urlsplit(endpoint)
+        try:
+            authorization = key.authorization(f"{parts.scheme}://{parts.netloc}")
+        except VapidKeyError as exc:  # the private key is parsed at the first push
+            self._fail("clé VAPID inutilisable", exc)
+            raise TransientError(f"clé VAPID inutilisable : {exc}") from exc
         headers = {
-            "Authorization": key.authorization(f"{parts.scheme}://{parts.netloc}"),
+            "Authorization": authorization,
             "Content-Encoding": "aes128gcm",
             "Content-Type": "application/octet-stream",
             "TTL": str(self.options.ttl_seconds),
@@ -350,17 +353,28 @@ class WebPushChannel:
 
 
 def _encrypt(plaintext: bytes, p256dh: str, auth: str) -> bytes:
-    """RFC 8291: aes128gcm for one browser, with a fresh ephemeral key and salt each time."""
-    return cast(
-        bytes,
-        http_ece.encrypt(
-            plaintext,
-            private_key=ec.generate_private_key(ec.SECP256R1()),
-            dh=b64url_decode(p256dh),
-            auth_secret=b64url_decode(auth),
-            version="aes128gcm",
-        ),
-    )
+    """RFC 8291: aes128gcm for one browser, with a fresh ephemeral key and salt each time.
+
+    Raises ValueError when the browser's keys cannot be used.
+    """
+    # Imported here, not at the top: http_ece and cryptography cost ~10 MB of memory, and a
+    # Crieur that runs without pushing anything (most of the time) does not need them.
+    import http_ece  # type: ignore[import-untyped]
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    try:
+        return cast(
+            bytes,
+            http_ece.encrypt(
+                plaintext,
+                private_key=ec.generate_private_key(ec.SECP256R1()),
+                dh=b64url_decode(p256dh),
+                auth_secret=b64url_decode(auth),
+                version="aes128gcm",
+            ),
+        )
+    except http_ece.ECEException as exc:
+        raise ValueError(exc.message) from exc
 
 
 def _retry_after(value: str | None) -> float:

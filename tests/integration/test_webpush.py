@@ -4,7 +4,10 @@ fake push service that checks and decrypts them as a browser's would, and the ou
 from __future__ import annotations
 
 import hashlib
+import json
 import stat
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -14,6 +17,8 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import select
 
 from bot.channel import Push, RateLimited, RecipientGone, Rejected, TransientError
@@ -28,6 +33,7 @@ from channels.webpush.keys import b64url, b64url_decode
 from channels.webpush.render import plain_text, shorten
 from tests.fakes.push_service import FakeBrowser, FakePushService
 
+ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 12, 23, 18, 0, tzinfo=UTC)
 COMMUNE = "Morvelay"
 
@@ -158,6 +164,162 @@ async def test_an_unreadable_key_file_is_reported_without_stopping_crieur(
     assert str(path) in str(health["last_error"])
     with pytest.raises(TransientError):
         await channel.push(_push("x" * 43))
+
+
+# A fresh interpreter starts the channel on a key file and serves the key route, then says
+# which of the heavy modules it imported: cryptography and http_ece cost ~10 MB of memory.
+_START_IN_A_NEW_PROCESS = """
+import asyncio, json, sys
+from pathlib import Path
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+from channels.webpush import WebPushChannel, WebPushOptions
+
+async def main():
+    options = WebPushOptions(key_path=Path(sys.argv[1]), contact="mairie@morvelay.example")
+    channel = WebPushChannel(None, options)
+    async def no_inbound(message):
+        raise AssertionError
+    await channel.start(no_inbound)
+    state = channel.health()["state"]
+    app = web.Application()
+    app.router.add_routes(channel.routes())
+    async with TestClient(TestServer(app)) as client:
+        served = await (await client.get("/api/push/key")).json()
+    await channel.stop()
+    heavy = sorted(name for name in ("cryptography", "http_ece") if name in sys.modules)
+    print(json.dumps({"state": state, "served": served, "heavy": heavy}))
+
+asyncio.run(main())
+"""
+
+
+def _start_in_a_new_process(key_path: Path) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, "-c", _START_IN_A_NEW_PROCESS, str(key_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert isinstance(result, dict)
+    return result
+
+
+def _sidecar(tmp_path: Path) -> Path:
+    return tmp_path / "data" / "webpush-vapid.pem.public.json"
+
+
+def test_a_restart_with_an_existing_key_does_not_import_cryptography(tmp_path: Path) -> None:
+    path = tmp_path / "data" / "webpush-vapid.pem"
+    first = _start_in_a_new_process(path)
+    assert first["state"] == "prêt"
+    assert "cryptography" in first["heavy"]  # creating the key needs it, once
+    key = first["served"]["publicKey"]
+    assert json.loads(_sidecar(tmp_path).read_text()) == {
+        "public_key": key,
+        "pem_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+    }
+
+    again = _start_in_a_new_process(path)
+    assert again == {"state": "prêt", "served": {"publicKey": key}, "heavy": []}
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(lambda sidecar: sidecar.unlink(), id="missing"),
+        pytest.param(lambda sidecar: sidecar.write_text("{pas du json"), id="garbled"),
+        pytest.param(
+            lambda sidecar: sidecar.write_text(
+                json.dumps({"public_key": b64url(b"\x04" + b"\x02" * 64), "pem_sha256": "0" * 64})
+            ),
+            id="from-another-pem",
+        ),
+        pytest.param(
+            lambda sidecar: sidecar.write_text(
+                json.dumps({**json.loads(sidecar.read_text()), "public_key": "abc"})
+            ),
+            id="not-a-point",
+        ),
+    ],
+)
+async def test_a_missing_or_stale_public_key_file_is_derived_again_and_rewritten(
+    make_channel: Factory, store: Store, tmp_path: Path, damage: Callable[[Path], object]
+) -> None:
+    first = await make_channel(store)
+    sidecar = _sidecar(tmp_path)
+    written = sidecar.read_text()
+    await first.stop()
+    damage(sidecar)
+
+    again = await make_channel(store)
+    assert again.health()["state"] == "prêt"
+    assert again.public_key == first.public_key
+    assert sidecar.read_text() == written
+
+
+async def test_a_key_replaced_from_a_backup_gets_its_own_public_key(
+    make_channel: Factory, store: Store, tmp_path: Path
+) -> None:
+    first = await make_channel(store)
+    await first.stop()
+    restored = ec.generate_private_key(ec.SECP256R1())
+    path = tmp_path / "data" / "webpush-vapid.pem"
+    path.write_bytes(
+        restored.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    expected = b64url(
+        restored.public_key().public_bytes(
+            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+        )
+    )
+
+    again = await make_channel(store)
+    assert again.public_key == expected != first.public_key
+    assert json.loads(_sidecar(tmp_path).read_text())["public_key"] == expected
+
+
+async def test_a_restarted_channel_signs_with_the_key_it_did_not_parse_at_start(
+    make_channel: Factory, store: Store, push_service: FakePushService
+) -> None:
+    await (await make_channel(store)).stop()
+    channel = await make_channel(store)  # public key from the sidecar, private key not read
+    app = web.Application()
+    app.router.add_routes(channel.routes())
+    assert channel.public_key is not None
+    browser = push_service.browser(channel.public_key)
+    async with TestClient(TestServer(app)) as test_client:
+        push_id = await _subscribe(test_client, browser)
+    await channel.push(_push(push_id))
+    assert push_service.refused == []
+    assert len(push_service.delivered_to(browser)) == 1
+
+
+async def test_a_public_key_file_edited_to_another_key_fails_the_pushes_not_the_start(
+    make_channel: Factory, store: Store, push_service: FakePushService, tmp_path: Path
+) -> None:
+    await (await make_channel(store)).stop()
+    sidecar = _sidecar(tmp_path)
+    other = b64url(b"\x04" + b"\x02" * 64)
+    sidecar.write_text(json.dumps({**json.loads(sidecar.read_text()), "public_key": other}))
+
+    channel = await make_channel(store)
+    assert channel.public_key == other  # trusted at start: its PEM is the one it was made for
+    app = web.Application()
+    app.router.add_routes(channel.routes())
+    async with TestClient(TestServer(app)) as test_client:
+        push_id = await _subscribe(test_client, push_service.browser(other))
+    with pytest.raises(TransientError, match="clé VAPID"):
+        await channel.push(_push(push_id))
+    assert channel.health()["state"] == "clé VAPID inutilisable"
+    assert push_service.refused == []  # nothing was sent with a token browsers cannot check
 
 
 def test_a_contact_that_is_not_an_address_is_refused_at_once(tmp_path: Path) -> None:
