@@ -1,15 +1,21 @@
-"""Loads and validates a pack folder, reporting every problem with its file, entry and field."""
+"""Loads and validates a pack folder, reporting every problem with its file, entry and field.
+
+A pack may inherit another pack's files (`inherit:` in `commune.yaml`): every folder of the
+chain is read and validated here, then folded by `knowledge.pack.inheritance`.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from knowledge.pack import calendar_models as cal
+from knowledge.pack.inheritance import INHERIT_FIELD, Layer, merge, parent_label
 from knowledge.pack.menus_csv import read_menus
 from knowledge.pack.models import Commune, FaqEntry, Pack
 from knowledge.pack.problems import PackError, Problem
@@ -51,7 +57,7 @@ class _Reader:
             self.problems.append(Problem(name, f"lecture impossible ({exc.strerror})"))
         return None
 
-    def yaml(self, name: str, required: bool) -> YamlDocument | None:
+    def yaml(self, name: str, required: bool, empty_ok: bool = False) -> YamlDocument | None:
         text = self.text(name, required)
         if text is None:
             return None
@@ -62,7 +68,7 @@ class _Reader:
             return None
         for key, line in doc.duplicate_keys:
             self.problems.append(Problem(name, f'clé "{key}" écrite deux fois', line))
-        if doc.data is None and required:
+        if doc.data is None and required and not empty_ok:
             self.problems.append(Problem(name, "le fichier est vide"))
             return None
         return doc
@@ -117,42 +123,112 @@ class _Reader:
 
 
 def load_pack(folder: str | Path) -> Pack:
-    """Load the pack in `folder`; raise PackError listing every problem found."""
+    """Load the pack in `folder` and the packs it inherits (`inherit:` in `commune.yaml`);
+    raise PackError listing every problem found, in any of them."""
     folder = Path(folder)
     if not folder.is_dir():
         raise PackError([Problem(str(folder), "dossier introuvable")])
+    layers, problems = _chain(folder)
+    top = layers[0]
+    if problems or top.commune is None:
+        raise PackError(problems)
+    merged = merge(layers)
+    if not merged.faq:
+        where = " (ni ici, ni dans les packs hérités)" if len(layers) > 1 else ""
+        raise PackError([Problem("faq.yaml", f"aucune entrée{where}")])
+    return Pack(
+        path=folder,
+        commune=top.commune,
+        faq=tuple(entry for entry, _ in merged.faq),
+        synonyms=merged.synonyms,
+        services=tuple(service for service, _ in merged.services),
+        collecte=merged.collecte[0] if merged.collecte else None,
+        menus=tuple(merged.menus[0]) if merged.menus else (),
+        events=tuple(sorted((event for event, _ in merged.events), key=lambda e: e.start)),
+        inherits=tuple(layer.folder for layer in layers[1:]),
+        inherited=merged.inherited(layers),
+    )
+
+
+def _chain(folder: Path) -> tuple[list[Layer], list[Problem]]:
+    """The pack in `folder`, then its parent, its parent's parent…, and every problem found.
+
+    A parent's problems name its files by its path (`../val-de-brume/faq.yaml`); a missing
+    parent folder or a loop is reported on the `inherit` field that leads there.
+    """
+    layers = [_read_folder(folder, "", top=True)]
+    problems = list(layers[0].problems)
+    seen = {folder.resolve(): layers[0]}
+    while (child := layers[-1]).inherit is not None:
+        target = child.folder / child.inherit  # an absolute `inherit` stays as written
+        wrong = None
+        if not target.is_dir():
+            what = "n'est pas un dossier" if target.exists() else "dossier introuvable"
+            full = target.resolve()
+            wrong = f'{what} "{child.inherit}" (chemin complet : {full})'
+        elif (resolved := target.resolve()) in seen:
+            loop = [layer.label or "." for layer in layers] + [seen[resolved].label or "."]
+            wrong = (
+                f"héritage en boucle : {' → '.join(loop)} ; un pack ne peut pas hériter"
+                " de lui-même, même par un autre"
+            )
+        if wrong is not None:
+            file = child.file("commune.yaml")
+            problems.append(Problem(file, wrong, child.inherit_line, None, INHERIT_FIELD))
+            break
+        parent = _read_folder(resolved, parent_label(child.label, child.inherit), top=False)
+        layers.append(parent)
+        seen[resolved] = parent
+        problems += parent.problems
+    return layers, problems
+
+
+def _read_folder(folder: Path, label: str, top: bool) -> Layer:
+    """Read and validate every file of one folder; a parent (not `top`) may lack faq.yaml."""
     reader = _Reader(folder)
+    layer = Layer(folder, label)
     commune_doc = reader.yaml("commune.yaml", required=True)
-    commune = reader.model("commune.yaml", Commune, commune_doc) if commune_doc else None
-    faq = reader.entries("faq.yaml", FaqEntry, reader.yaml("faq.yaml", required=True))
-    services = reader.entries("services.yaml", cal.Service, reader.yaml("services.yaml", False))
-    events = reader.entries("events.yaml", cal.Event, reader.yaml("events.yaml", False))
-    synonyms = _synonyms(reader, reader.yaml("synonymes.yaml", False))
+    layer.commune = reader.model("commune.yaml", Commune, commune_doc) if commune_doc else None
+    if commune_doc is not None:
+        layer.inherit, layer.inherit_line = _inherit(commune_doc, layer.commune)
+    faq_doc = reader.yaml("faq.yaml", required=top, empty_ok=layer.inherit is not None)
+    if faq_doc is not None:
+        layer.faq = reader.entries("faq.yaml", FaqEntry, faq_doc)
+    if (services := reader.yaml("services.yaml", required=False)) is not None:
+        layer.services = reader.entries("services.yaml", cal.Service, services)
+    if (events := reader.yaml("events.yaml", required=False)) is not None:
+        layer.events = reader.entries("events.yaml", cal.Event, events)
+    layer.synonyms = _synonyms(reader, reader.yaml("synonymes.yaml", False))
     collecte_doc = reader.yaml("collecte.yaml", required=False)
     collecte = reader.model("collecte.yaml", cal.Collecte, collecte_doc) if collecte_doc else None
     if collecte is not None and collecte_doc is not None:
         reader.problems += _collecte_problems(collecte, collecte_doc)
+    layer.collecte = collecte
     menus_text = reader.text("menus.csv", required=False)
-    menus: list[cal.MenuDay] = []
     if menus_text is not None:
         menus, menu_problems = read_menus(menus_text)
         reader.problems += menu_problems
-    if commune_doc is not None and commune is None and not reader.problems:
+        layer.menus = menus
+    if commune_doc is not None and layer.commune is None and not reader.problems:
         reader.problems.append(Problem("commune.yaml", "contenu invalide"))
-    if not faq and not reader.problems:
-        reader.problems.append(Problem("faq.yaml", "aucune entrée"))
-    if reader.problems or commune is None:
-        raise PackError(reader.problems)
-    return Pack(
-        path=folder,
-        commune=commune,
-        faq=tuple(faq),
-        synonyms=synonyms,
-        services=tuple(services),
-        collecte=collecte,
-        menus=tuple(menus),
-        events=tuple(sorted(events, key=lambda e: e.start)),
-    )
+    layer.problems = [
+        replace(problem, file=layer.file(problem.file)) if label else problem
+        for problem in reader.problems
+    ]
+    return layer
+
+
+def _inherit(doc: YamlDocument, commune: Commune | None) -> tuple[str | None, int | None]:
+    """The `inherit` of commune.yaml and its line; read from the raw file when the rest of
+    commune.yaml is invalid, so that the parent's problems are reported all the same."""
+    if commune is not None:
+        value = commune.inherit
+    else:
+        raw = doc.data.get(INHERIT_FIELD) if isinstance(doc.data, dict) else None
+        value = raw.strip() if isinstance(raw, str) and raw.strip() else None
+    if value is None:
+        return None, None
+    return value, doc.line_of((INHERIT_FIELD,))
 
 
 def _synonyms(reader: _Reader, doc: YamlDocument | None) -> tuple[tuple[str, ...], ...]:

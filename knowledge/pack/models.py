@@ -41,6 +41,7 @@ class Commune(PackModel):
     language: Literal["fr"] = "fr"
     school_zone: Literal["A", "B", "C"] | None = None  # default: from the postcode
     contact: Contact
+    inherit: Text | None = None  # folder of a parent pack (intercommunality), see the loader
 
     @field_validator("timezone")
     @classmethod
@@ -90,3 +91,17 @@ class Pack:
     collecte: Collecte | None = None
     menus: tuple[MenuDay, ...] = ()
     events: tuple[Event, ...] = ()
+    inherits: tuple[Path, ...] = ()
+    """The parent packs' folders (`inherit` in `commune.yaml`), nearest first, resolved."""
+    inherited: tuple[tuple[str, Path], ...] = ()
+    """What was read from those folders rather than from `path`, and where from: a whole
+    file as ("collecte.yaml", folder), an entry as ("faq.yaml#cantine", folder)."""
+
+    def source(self, file: str, entry_id: str | None = None) -> Path:
+        """The folder `file` (or its entry `entry_id`) was read from: `path` unless inherited.
+
+        `pack.source("collecte.yaml")`, `pack.source("faq.yaml", "cantine")`; entries of
+        `faq.yaml`, `services.yaml` and `events.yaml` are looked up by id.
+        """
+        key = file if entry_id is None else f"{file}#{entry_id}"
+        return next((folder for name, folder in self.inherited if name == key), self.path)
