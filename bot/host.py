@@ -3,7 +3,9 @@
 Every commune runs as its own `App` (pack, store, channels, outbox, scheduler, back-office);
 the host only starts and stops them, routes each web request to the right one, and re-reads
 the folder every `[tenants] poll_seconds` (or at once on SIGHUP): a new file starts a
-commune, an edited file restarts it, a deleted file stops it, without restarting the process.
+commune, an edited file restarts it, a deleted file stops it, without restarting the process;
+a pack edited on disk, the commune's or the intercommunality's it inherits, is loaded again.
+A file or pack that turns out broken is refused and logged; the commune goes on as it was.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from bot.app import App
 from bot.config import ConfigError, Settings
 from bot.tenants import RefusedTenant, Tenant, read_tenants
 from channels.web.tenant_routes import TenantRoutes
+from knowledge.pack import PackError
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +32,20 @@ log = logging.getLogger(__name__)
 class _Running:
     tenant: Tenant
     app: App
+    pack_stamp: tuple[tuple[str, int, int], ...] = ()
+
+
+def pack_stamp(app: App) -> tuple[tuple[str, int, int], ...]:
+    """The files of a commune's pack and of the packs it inherits, with mtime and size."""
+    pack = app.knowledge.pack
+    found = []
+    for folder in (pack.path, *pack.inherits):
+        with contextlib.suppress(OSError):
+            for path in sorted(folder.iterdir()):
+                if path.is_file():
+                    stat = path.stat()
+                    found.append((str(path), stat.st_mtime_ns, stat.st_size))
+    return tuple(found)
 
 
 class Host:
@@ -76,6 +93,23 @@ class Host:
             for tenant in tenants:
                 if tenant.id not in self.running:
                     await self._start(tenant)
+            for running in self.running.values():
+                self._reload_if_edited(running)
+
+    def _reload_if_edited(self, running: _Running) -> None:
+        """A pack edited on disk (the commune's or the intercommunality's it inherits) is
+        loaded again; a broken edit is logged and the previous knowledge kept."""
+        stamp = pack_stamp(running.app)
+        if stamp == running.pack_stamp:
+            return
+        running.pack_stamp = stamp
+        try:
+            running.app.reload()
+        except PackError as exc:
+            log.error("tenants: pack de %s non rechargé : %s", running.tenant.id, exc)
+            return
+        running.pack_stamp = pack_stamp(running.app)  # the inherited folders may have changed
+        log.info("tenants: pack de %s rechargé", running.tenant.id)
 
     async def _start(self, tenant: Tenant) -> None:
         try:
@@ -86,7 +120,7 @@ class Host:
             self.refused[tenant.id] = RefusedTenant(tenant.id, tenant.source, str(exc))
             return
         await self.routes.mount(tenant.key, app.web_app())
-        self.running[tenant.id] = _Running(tenant, app)
+        self.running[tenant.id] = _Running(tenant, app, pack_stamp(app))
         log.info("tenants: commune %s servie sous /t/%s/", tenant.id, tenant.key)
 
     async def _stop(self, tenant_id: str, why: str) -> None:

@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 from bot.config import Settings
 from bot.privacy import erase, export, parse_address, registre
 from bot.store import Store, StoreError
-from bot.tenants import command_settings
+from bot.tenants import command_settings, read_tenants
 from knowledge.pack import load_pack
 
 
@@ -22,7 +22,11 @@ def run(args: argparse.Namespace) -> int:
     settings = command_settings(args.config, args.tenant)
     if args.command == "gdpr":
         if args.action == "registre":
-            print(_registre(settings))
+            if settings.tenants.dir is not None and not args.tenant:
+                tenants, _ = read_tenants(settings)  # one entry per commune served
+                print("\n\n".join(_registre(tenant.settings) for tenant in tenants))
+            else:
+                print(_registre(settings))
             return 0
         try:
             address = parse_address(args.address)

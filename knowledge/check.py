@@ -17,4 +17,6 @@ def check_pack(folder: str | Path) -> list[Problem]:
     calendar = CollectionCalendar.for_pack(pack)
     if calendar is None:
         return []
-    return [Problem("collecte.yaml", message) for message in calendar.problems()]
+    source = pack.source("collecte.yaml")  # the intercommunality's, when inherited
+    file = "collecte.yaml" if source == pack.path else str(source / "collecte.yaml")
+    return [Problem(file, message) for message in calendar.problems()]

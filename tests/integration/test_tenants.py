@@ -109,6 +109,16 @@ def test_commands_act_on_the_commune_named(
     assert not (tmp_path / "data" / "crieur.db").exists()
     assert main(["gdpr", "registre", "--config", config, "--tenant", "alpha"]) == 0
     assert "Morvelay" in capsys.readouterr().out
+    _commune(tmp_path, "beta")
+    (tmp_path / "pack-beta" / "commune.yaml").write_text(
+        (tmp_path / "pack-beta" / "commune.yaml")
+        .read_text(encoding="utf-8")
+        .replace("Morvelay", "Bourg-Lointain"),
+        encoding="utf-8",
+    )
+    assert main(["gdpr", "registre", "--config", config]) == 0  # every commune's entry
+    both = capsys.readouterr().out
+    assert "Morvelay" in both and "Bourg-Lointain" in both
     assert main(["gdpr", "registre", "--config", config, "--tenant", "omega"]) == 2
     assert "commune inconnue : omega" in capsys.readouterr().err
 
@@ -285,3 +295,44 @@ async def test_on_postgresql_each_commune_lives_in_its_own_schema(tmp_path: Path
             await host.stop()
     finally:
         await asyncio.to_thread(drop_database, url)
+
+
+async def test_communes_share_their_intercommunalitys_pack_and_see_its_edits(
+    served: tuple[Host, TestClient, Path],
+) -> None:
+    host, client, root = served
+    interco = root / "interco"
+    interco.mkdir()
+    shutil.copy(root / "pack-alpha" / "commune.yaml", interco / "commune.yaml")
+    faq = interco / "faq.yaml"
+    entry = (
+        "- id: renovation-habitat\n  question: Qui conseille pour la rénovation énergétique ?\n"
+        "  answer: Le guichet de l'habitat de la communauté de communes, {who}.\n"
+    )
+    faq.write_text(entry.format(who="un conseiller gratuit"), encoding="utf-8")
+    for name in ("alpha", "beta"):
+        commune = root / f"pack-{name}" / "commune.yaml"
+        commune.write_text(
+            commune.read_text(encoding="utf-8") + "inherit: ../interco\n", encoding="utf-8"
+        )
+    await host.sync()  # the communes' packs changed on disk: both are loaded again
+
+    async def answer() -> dict[str, str]:
+        texts = {}
+        for tenant in ("alpha", "beta"):
+            response = await client.post(
+                f"/t/{tenant}/api/chat",
+                json={"session": "s", "text": "aide renovation energetique maison"},
+            )
+            body = await response.json()
+            assert body["entry"] == "renovation-habitat", body
+            texts[tenant] = body["text"]
+        return texts
+
+    assert all("conseiller gratuit" in text for text in (await answer()).values())
+    faq.write_text(entry.format(who="permanence le mardi"), encoding="utf-8")
+    await host.sync()
+    assert all("permanence le mardi" in text for text in (await answer()).values())
+    faq.write_text("- id: renovation-habitat\n  question: sans réponse\n", encoding="utf-8")
+    await host.sync()  # broken: refused, and the communes keep the last good pack
+    assert all("permanence le mardi" in text for text in (await answer()).values())

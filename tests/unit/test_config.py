@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import ConfigError, example_pack_path, load_settings
+from bot.tenants import read_tenant
 
 
 def test_defaults_serve_the_example_pack_on_loopback(tmp_path: Path) -> None:
@@ -49,3 +50,13 @@ def test_the_documented_example_configuration_is_valid() -> None:
     root = Path(__file__).resolve().parents[2]
     settings = load_settings(root / "deploy" / "crieur.example.toml", env={})
     assert settings.web.port == 8080 and settings.storage.url
+
+
+def test_the_documented_commune_file_is_valid() -> None:
+    root = Path(__file__).resolve().parents[2]
+    base = load_settings(root / "deploy" / "crieur.example.toml", env={})
+    env = {"CRIEUR_TENANT_MORVELAY_TELEGRAM_TOKEN": "123:abc"}
+    tenant = read_tenant(base, root / "deploy" / "communes" / "morvelay.toml", env)
+    assert tenant.key == "morvelay" and tenant.settings.telegram.token == "123:abc"
+    assert tenant.settings.web.allowed_origins == ("https://www.morvelay.fr",)
+    assert tenant.settings.web.port == base.web.port  # the server's own, shared
