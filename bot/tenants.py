@@ -156,13 +156,13 @@ def read_tenant(base: Settings, path: Path, env: Mapping[str, str]) -> Tenant:
     if "pack" not in own or "path" not in own["pack"]:
         raise ConfigError(f"{path} : clé [pack] path manquante (le dossier de la commune)")
     settings = with_relative_pack(validate_settings(data, str(path), env_prefix), path.parent)
+    key = settings.web.widget_key or tenant_id
     if settings.web.public_url is None and base.web.public_url:
         web = settings.web.model_copy(
-            update={"public_url": f"{base.web.public_url.rstrip('/')}/t/{tenant_id}"}
+            update={"public_url": f"{base.web.public_url.rstrip('/')}/t/{key}"}
         )
         settings = settings.model_copy(update={"web": web})
     stat = path.stat()
-    key = settings.web.widget_key or tenant_id
     return Tenant(tenant_id, key, settings, path, (stat.st_mtime_ns, stat.st_size))
 
 

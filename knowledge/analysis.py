@@ -33,6 +33,7 @@ class Analyzer:
         self.abbreviations = lexicon.abbreviations
         self._stemmer = Stemmer.Stemmer("french")
         self._stems: dict[str, str] = {}
+        self._concepts: dict[str, str | None] = {}  # memo of `_single_word`
         self.phrases: dict[tuple[str, ...], str] = {}
         # Single words whose stem is short ("montant" -> "mont") are matched as written, so
         # that "monter" does not become a price.
@@ -69,14 +70,25 @@ class Analyzer:
             [self.stem(w) for phrase in lexicon.weak for w in words(phrase)]
             + [term for phrase in lexicon.weak for term in self.terms(words(phrase))]
         )
-        self._stems.clear()  # the lexicon's stems are no longer needed: keep the cache for queries
+        # The lexicon's stems and concepts are no longer needed: keep the caches for queries.
+        self._stems.clear()
+        self._concepts.clear()
 
     def _single_word(self, word: str) -> str | None:
+        """The concept one word expresses by itself, or None; memoised like the stems
+        (trying every verb ending is the costliest step of reading a question)."""
+        try:
+            return self._concepts[word]
+        except KeyError:
+            pass
         concept = self.single_words.get(word)
         if concept is None:
             concept = next(
                 (self._verbs[verb] for verb in infinitives(word) if verb in self._verbs), None
             )
+        if len(self._concepts) >= STEM_CACHE_LIMIT:
+            self._concepts.clear()
+        self._concepts[word] = concept
         return concept
 
     def stem(self, word: str) -> str:

@@ -20,7 +20,7 @@ import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from operator import itemgetter
 
 from knowledge.analysis import Analyzer
@@ -57,6 +57,16 @@ class _Indexed:
     sentences: tuple[tuple[frozenset[str], float], ...]  # terms of a question or variant, weight
     title: frozenset[str]  # every term of the question and variants
     passages: tuple[frozenset[str], ...] = ()  # terms of each sentence of the answer
+    in_passages: dict[str, tuple[int, ...]] = field(default_factory=dict)  # term -> passages
+
+
+def _passage_index(passages: Sequence[frozenset[str]]) -> dict[str, tuple[int, ...]]:
+    """Which passages (by position) each term appears in."""
+    found: defaultdict[str, list[int]] = defaultdict(list)
+    for position, passage in enumerate(passages):
+        for term in passage:
+            found[term].append(position)
+    return {term: tuple(positions) for term, positions in found.items()}
 
 
 class FaqMatcher:
@@ -108,7 +118,15 @@ class FaqMatcher:
             for term in body - title:
                 body_postings[term].append(position)
             weighted = tuple((s, sum(self._idf[t] for t in s) or 1.0) for s in sentences)
-            indexed.append(_Indexed(entry, weighted, title, passages[position]))
+            indexed.append(
+                _Indexed(
+                    entry,
+                    weighted,
+                    title,
+                    passages[position],
+                    _passage_index(passages[position]),
+                )
+            )
         self._entries = tuple(indexed)
         self._title_postings = dict(title_postings)
         self._body_postings = dict(body_postings)
@@ -165,13 +183,29 @@ class FaqMatcher:
                 mass[position] += body_gain
         best = heapq.nlargest(CANDIDATES, mass.items(), key=itemgetter(1))
         query = terms.keys()
+        present = frozenset(query)
+        weight_of = idf.__getitem__
         scored = []
         for position, value in best:
             item = self._entries[position]
             title = item.title
-            coverage = value / (total + sum(v for t, v in topics.items() if t not in title))
-            focus = max(sum(idf[t] for t in s & query) / weight for s, weight in item.sentences)
-            passage = max((sum(idf[t] for t in p & query) for p in item.passages), default=0.0)
+            missed = sum(v for t, v in topics.items() if t not in title) if topics else 0
+            coverage = value / (total + missed)
+            # Every weight is positive, so a sentence or passage sharing no term with the
+            # question (most of them) scores 0 and cannot raise the maximum: it is skipped.
+            focus = max(
+                (
+                    sum(map(weight_of, s & query)) / weight
+                    for s, weight in item.sentences
+                    if not s.isdisjoint(present)
+                ),
+                default=0.0,
+            )
+            touched: set[int] = set()
+            for term in query:
+                touched.update(item.in_passages.get(term, ()))
+            passages = item.passages
+            passage = max((sum(map(weight_of, passages[i] & query)) for i in touched), default=0.0)
             score = coverage + FOCUS_WEIGHT * focus + PASSAGE_WEIGHT * passage / total
             scored.append((score / (1 + FOCUS_WEIGHT + PASSAGE_WEIGHT), coverage, focus, item))
         scored.sort(key=itemgetter(0), reverse=True)

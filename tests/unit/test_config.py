@@ -60,3 +60,9 @@ def test_the_documented_commune_file_is_valid() -> None:
     assert tenant.key == "morvelay" and tenant.settings.telegram.token == "123:abc"
     assert tenant.settings.web.allowed_origins == ("https://www.morvelay.fr",)
     assert tenant.settings.web.port == base.web.port  # the server's own, shared
+    assert tenant.settings.web.public_url is None  # the example sets no public_url
+    with_url = base.model_copy(
+        update={"web": base.web.model_copy(update={"public_url": "https://bot.example/"})}
+    )
+    tenant = read_tenant(with_url, root / "deploy" / "communes" / "morvelay.toml", env)
+    assert tenant.settings.web.public_url == "https://bot.example/t/morvelay"
