@@ -32,6 +32,7 @@ from knowledge.snapshot import Knowledge
 
 log = logging.getLogger(__name__)
 FEED_PAST_DAYS = 31
+LEADERSHIP_RETRY_SECONDS = 5.0
 
 
 class App:
@@ -57,6 +58,11 @@ class App:
         self.handle = self.metrics.measured(self.dispatcher.handle)
         self._stop = asyncio.Event()
         self._worker_tasks: list[asyncio.Task[None]] = []
+        self._waiting: list[asyncio.Task[None]] = []  # one-process channels awaiting their lock
+
+    def _role(self, channel: Channel, what: str) -> str:
+        """A lock name, unique per commune and channel in the shared database."""
+        return f"{self.tenant}:{channel.name}-{what}" if self.tenant else f"{channel.name}-{what}"
 
     async def open_store(self) -> Outbox:
         """Open (and migrate) the store; build the subscriptions and the outbox on it."""
@@ -72,8 +78,7 @@ class App:
                 use_store(store)
             use_leadership = getattr(channel, "use_leadership", None)  # one poller among many
             if use_leadership is not None:
-                role = f"{self.tenant}:{channel.name}" if self.tenant else channel.name
-                leadership = Leadership(store, f"{role}-polling")
+                leadership = Leadership(store, self._role(channel, "polling"))
                 self.leaderships.append(leadership)
                 use_leadership(leadership)
         notices = self.settings.notices
@@ -132,21 +137,12 @@ class App:
         """Open the store, then start the delivery workers, channels, scheduler and recorder."""
         outbox = await self.open_store()
         self._stop = asyncio.Event()
-        delivery = self.settings.outbox
-        settings = DeliverySettings(
-            rate_per_second=delivery.rate_per_second,
-            batch=delivery.batch,
-            max_attempts=delivery.max_attempts,
-            lease_seconds=delivery.lease_seconds,
-        )
-        self.workers = [
-            DeliveryWorker(outbox, channel, settings)
-            for channel in self.channels
-            if channel.capabilities.can_push
-        ]
-        self._worker_tasks = [asyncio.create_task(w.run(self._stop)) for w in self.workers]
         for channel in self.channels:
-            await channel.start(self.handle)
+            if channel.capabilities.one_process and outbox.store.dialect == "postgresql":
+                task = asyncio.create_task(self._start_when_leader(channel, outbox))
+                self._waiting.append(task)
+            else:
+                await self._start_channel(channel, outbox)
         self.scheduler = NoticeScheduler(
             lambda: self.knowledge,
             outbox,
@@ -158,8 +154,39 @@ class App:
         if self.dispatcher.recorder is not None:
             self.dispatcher.recorder.start()
 
+    async def _start_channel(self, channel: Channel, outbox: Outbox) -> None:
+        """Start the channel, and its delivery worker when it can push."""
+        if channel.capabilities.can_push:
+            delivery = self.settings.outbox
+            settings = DeliverySettings(
+                rate_per_second=delivery.rate_per_second,
+                batch=delivery.batch,
+                max_attempts=delivery.max_attempts,
+                lease_seconds=delivery.lease_seconds,
+            )
+            worker = DeliveryWorker(outbox, channel, settings)
+            self.workers.append(worker)
+            self._worker_tasks.append(asyncio.create_task(worker.run(self._stop)))
+        await channel.start(self.handle)
+
+    async def _start_when_leader(self, channel: Channel, outbox: Outbox) -> None:
+        """Run a one-process channel once this process holds its lock (at once if free;
+        otherwise when the process holding it stops)."""
+        leadership = Leadership(outbox.store, self._role(channel, "session"))
+        self.leaderships.append(leadership)
+        while not await leadership():
+            with contextlib.suppress(TimeoutError):  # a lock held elsewhere has no event
+                await asyncio.wait_for(self._stop.wait(), LEADERSHIP_RETRY_SECONDS)
+            if self._stop.is_set():
+                return
+        log.info("%s: this process runs the channel", channel.name)
+        await self._start_channel(channel, outbox)
+
     async def stop(self) -> None:
         """Finish in-flight sends, stop the channels, flush the questions, close the store."""
+        for waiting in self._waiting:
+            waiting.cancel()
+        await asyncio.gather(*self._waiting, return_exceptions=True)
         if self.scheduler is not None:
             self.scheduler.shutdown()
         self._stop.set()

@@ -23,6 +23,9 @@ class Capabilities:
     max_text: int = 4096
     rate_per_second: float = 30.0  # default outbox rate limit for this channel
     concurrency: int = 1  # pushes in flight at once (for services with slow answers)
+    # a session bound to one process (Matrix: its end-to-end keys are on local disk): with
+    # several processes on PostgreSQL, only the one holding its lock runs the channel
+    one_process: bool = False
 
 
 @dataclass(frozen=True, slots=True)

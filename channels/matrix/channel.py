@@ -136,7 +136,10 @@ class MatrixChannel:
     def __init__(self, store: Store | None, options: MatrixOptions) -> None:
         self.options = options
         self.capabilities = Capabilities(
-            can_push=True, max_text=16_000, rate_per_second=options.rate_per_second
+            can_push=True,
+            max_text=16_000,
+            rate_per_second=options.rate_per_second,
+            one_process=True,
         )
         self.user_id = options.user_id
         self.device_id: str | None = None

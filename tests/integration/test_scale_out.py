@@ -11,6 +11,7 @@ import signal
 import sys
 from collections import Counter
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,8 +19,12 @@ import aiohttp
 import pytest
 from sqlalchemy import insert, select
 
+from bot.app import App
+from bot.config import load_settings
+from bot.messages import InboundHandler
 from bot.store import Store
 from bot.store.schema import subscribers, subscriptions
+from channels.inprocess import InProcessChannel
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.postgres import create_database, drop_database
 
@@ -107,3 +112,42 @@ async def test_two_processes_deliver_a_broadcast_exactly_once(
     polling = [h["channels"]["telegram"].get("polling") for h in health]
     assert sorted(polling) == [False, True]  # one poller, the other only sends
     assert conflicts == []  # two pollers would have ended each other's long polls
+
+
+class _SessionChannel(InProcessChannel):
+    """A channel bound to one process, like Matrix with its end-to-end keys on disk."""
+
+    def __init__(self) -> None:
+        super().__init__("session")
+        self.capabilities = replace(self.capabilities, one_process=True)
+        self.started = asyncio.Event()
+
+    async def start(self, handler: InboundHandler) -> None:
+        self.started.set()
+        await super().start(handler)
+
+
+async def test_a_one_process_channel_runs_in_one_process_then_moves_on(
+    database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.app.LEADERSHIP_RETRY_SECONDS", 0.1)
+    settings = load_settings(
+        env={"CRIEUR_STORAGE_URL": database, "CRIEUR_DATA_DIR": str(tmp_path),
+             "CRIEUR_WEBPUSH_ENABLED": "false"}
+    )  # fmt: skip
+    channels = [_SessionChannel(), _SessionChannel()]
+    apps = [App(settings, channels=[channel]) for channel in channels]
+    for app in apps:
+        await app.start()
+    try:
+        async with asyncio.timeout(10):
+            await channels[0].started.wait()  # the first to start takes the lock
+        await asyncio.sleep(0.5)
+        assert [c.started.is_set() for c in channels] == [True, False]
+        assert [len(app.workers) for app in apps] == [1, 0]  # nor does the other deliver
+        await apps[0].stop()
+        async with asyncio.timeout(10):
+            await channels[1].started.wait()
+        assert len(apps[1].workers) == 1
+    finally:
+        await apps[1].stop()
