@@ -40,12 +40,16 @@ class App:
     delivery workers, the notice scheduler, the web server, and the push channels."""
 
     def __init__(
-        self, settings: Settings, channels: Sequence[Channel] = (), tenant: str | None = None
+        self,
+        settings: Settings,
+        channels: Sequence[Channel] = (),
+        tenant: str | None = None,
+        knowledge: Knowledge | None = None,
     ) -> None:
         self.settings = settings
         self.tenant = tenant  # the commune's id when the process serves several
         self.pack_path = editable_pack(settings)
-        self.knowledge = Knowledge.load(self.pack_path)
+        self.knowledge = knowledge or Knowledge.load(self.pack_path)
         self.channels = tuple(channels) or configured_channels(settings, self.knowledge)
         push = {c.name for c in self.channels if c.capabilities.can_push}
         self.dispatcher = Dispatcher(lambda: self.knowledge, push_channels=push)
@@ -149,6 +153,7 @@ class App:
             notice_times(self.settings.notices),
             self.settings.notices.horizon_days,
             retention_days=self.settings.privacy.retention_days,
+            name=self.tenant or "",
         )
         self.scheduler.start()
         if self.dispatcher.recorder is not None:

@@ -20,12 +20,15 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from bot.app import App
+from bot.channel_registry import editable_pack
 from bot.config import ConfigError, Settings
 from bot.tenants import RefusedTenant, Tenant, read_tenants
 from channels.web.tenant_routes import TenantRoutes
 from knowledge.pack import PackError
+from knowledge.snapshot import Knowledge
 
 log = logging.getLogger(__name__)
+PARALLEL_STARTS = 4  # communes started at once (each migrates its store in a child process)
 
 
 @dataclass(slots=True)
@@ -51,12 +54,14 @@ def pack_stamp(app: App) -> tuple[tuple[str, int, int], ...]:
 class Host:
     """The communes of `[tenants] dir`, started, routed to, and kept in step with the folder."""
 
-    def __init__(self, settings: Settings, app_factory: Callable[[Tenant], App] | None = None):
+    def __init__(
+        self, settings: Settings, app_factory: Callable[[Tenant], Awaitable[App]] | None = None
+    ) -> None:
         self.settings = settings
         self.routes = TenantRoutes()
         self.running: dict[str, _Running] = {}
         self.refused: dict[str, RefusedTenant] = {}
-        self._factory = app_factory or (lambda t: App(t.settings, tenant=t.id))
+        self._factory = app_factory or _app_for
         self._sync_lock = asyncio.Lock()
 
     def web_app(self) -> web.Application:
@@ -90,13 +95,16 @@ class Host:
                     await self._stop(tenant_id, "fichier supprimé")
                 elif tenant_id in wanted and wanted[tenant_id] != current:
                     await self._stop(tenant_id, "fichier modifié")
-            for tenant in tenants:
-                if tenant.id not in self.running:
-                    await self._start(tenant)
-            for running in self.running.values():
-                self._reload_if_edited(running)
+            reloads = [self._reload_if_edited(running) for running in self.running.values()]
+            slots = asyncio.Semaphore(PARALLEL_STARTS)
 
-    def _reload_if_edited(self, running: _Running) -> None:
+            async def start(tenant: Tenant) -> None:
+                async with slots:
+                    await self._start(tenant)
+
+            await asyncio.gather(*reloads, *(start(t) for t in tenants if t.id not in self.running))
+
+    async def _reload_if_edited(self, running: _Running) -> None:
         """A pack edited on disk (the commune's or the intercommunality's it inherits) is
         loaded again; a broken edit is logged and the previous knowledge kept."""
         stamp = pack_stamp(running.app)
@@ -104,7 +112,8 @@ class Host:
             return
         running.pack_stamp = stamp
         try:
-            running.app.reload()
+            # loaded beside the event loop: the other communes keep answering meanwhile
+            running.app.knowledge = await asyncio.to_thread(Knowledge.load, running.app.pack_path)
         except PackError as exc:
             log.error("tenants: pack de %s non rechargé : %s", running.tenant.id, exc)
             return
@@ -113,7 +122,7 @@ class Host:
 
     async def _start(self, tenant: Tenant) -> None:
         try:
-            app = self._factory(tenant)
+            app = await self._factory(tenant)
             await app.start()
         except Exception as exc:  # a broken pack or store must not take the others down
             log.error("tenants: commune %s non démarrée : %s", tenant.id, exc)
@@ -175,6 +184,14 @@ class Host:
             {"status": "ok" if ready else "indisponible", "tenants": len(self.running)},
             status=200 if ready else 503,
         )
+
+
+async def _app_for(tenant: Tenant) -> App:
+    """A commune's App, its pack read and indexed beside the event loop (a few hundred
+    milliseconds for a large pack, during which the other communes keep answering)."""
+    pack = editable_pack(tenant.settings)
+    knowledge = await asyncio.to_thread(Knowledge.load, pack)
+    return App(tenant.settings, tenant=tenant.id, knowledge=knowledge)
 
 
 @web.middleware

@@ -65,8 +65,10 @@ class NoticeScheduler:
         horizon_days: int = 2,
         clock: Callable[[], datetime] = utcnow,
         retention_days: int = 30,
+        name: str = "",
     ) -> None:
         self._knowledge = knowledge
+        self._log_prefix = f"[{name}] " if name else ""  # which commune, when several
         self.outbox = outbox
         self.broadcasts = Broadcasts(outbox)
         self.times = times
@@ -121,7 +123,7 @@ class NoticeScheduler:
                     misfire_grace_time=max(1, int((notice.not_after - notice.at).total_seconds())),
                 )
                 planned += 1
-        log.info("scheduler: %d notices planned", planned)
+        log.info("%sscheduler: %d notices planned", self._log_prefix, planned)
         return planned
 
     async def purge(self) -> dict[str, int]:
@@ -129,12 +131,17 @@ class NoticeScheduler:
         from bot.privacy import purge
 
         deleted = await purge(self.outbox.store, self.clock(), self.retention_days)
-        log.info("privacy: purged %s", deleted)
+        log.info("%sprivacy: purged %s", self._log_prefix, deleted)
         return deleted
 
     async def publish_broadcasts(self) -> None:
         for item in await self.broadcasts.publish_due(self.clock()):
-            log.info("broadcast %d published to %d recipients", item.id, item.audience)
+            log.info(
+                "%sbroadcast %d published to %d recipients",
+                self._log_prefix,
+                item.id,
+                item.audience,
+            )
 
     async def _publish(self, notice: PlannedNotice) -> None:
         try:
@@ -143,4 +150,9 @@ class NoticeScheduler:
             log.exception("scheduler: notice %s could not be published", notice.key)
             return
         if result.created:
-            log.info("notice %s published to %d recipients", notice.key, result.audience)
+            log.info(
+                "%snotice %s published to %d recipients",
+                self._log_prefix,
+                notice.key,
+                result.audience,
+            )
