@@ -28,6 +28,7 @@ from bot.store.migrate import migrate_in_child
 from bot.store.schema import SCHEMA_REVISION
 from bot.subscriptions import Subscriptions
 from channels.web import create_web_app
+from channels.web.lazy_app import LazySubApp
 from knowledge.snapshot import Knowledge
 
 log = logging.getLogger(__name__)
@@ -243,7 +244,13 @@ class App:
                 None,
             ),
         )
-        app.add_subapp("/admin", self._admin())
+        admin = LazySubApp("/admin", self._admin)  # built at an agent's first visit
+        app.router.register_resource(admin)
+
+        async def close_admin(_: web.Application) -> None:
+            await admin.close()
+
+        app.on_cleanup.append(close_admin)
         return app
 
 
