@@ -22,6 +22,8 @@ from aiohttp import web
 from bot.app import App
 from bot.channel_registry import editable_pack
 from bot.config import ConfigError, Settings
+from bot.store import StoreError
+from bot.store.migrate import migrate_many_in_child
 from bot.tenants import RefusedTenant, Tenant, read_tenants
 from channels.web.tenant_routes import TenantRoutes
 from knowledge.pack import PackError
@@ -102,7 +104,18 @@ class Host:
                 async with slots:
                     await self._start(tenant)
 
-            await asyncio.gather(*reloads, *(start(t) for t in tenants if t.id not in self.running))
+            new = [t for t in tenants if t.id not in self.running]
+            await self._migrate(new)
+            await asyncio.gather(*reloads, *(start(t) for t in new))
+
+    async def _migrate(self, tenants: list[Tenant]) -> None:
+        """Bring the new communes' stores up to date in one child process (Alembic is
+        imported once, not once per commune); a failure is left to each commune's start."""
+        targets = [(t.settings.storage_url(), t.settings.storage.schema_name) for t in tenants]
+        try:
+            await migrate_many_in_child(targets)
+        except StoreError as exc:
+            log.warning("tenants: migration groupée impossible (%s) ; commune par commune", exc)
 
     async def _reload_if_edited(self, running: _Running) -> None:
         """A pack edited on disk (the commune's or the intercommunality's it inherits) is
