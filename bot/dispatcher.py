@@ -29,14 +29,36 @@ _GREETINGS = frozenset(
     {"bonjour", "bonsoir", "salut", "coucou", "hello", "bjr", "slt", "hey", "yo"}
 )
 _THANKS = frozenset({"merci", "mrc", "thanks", "parfait", "super", "ok", "d'accord", "top"})
+_ONLY_GREETINGS = _GREETINGS | {"madame", "monsieur", "a", "tous", "vous"}
+_ONLY_THANKS = _THANKS | {"beaucoup", "bien", "tres", "c", "est", "bonne", "journee"}
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_CLEAN_TABLE_LIMIT = 4_096  # distinct characters remembered by `_Cleaning`
+
+
+class _Cleaning(dict[int, int | None]):
+    """The `str.translate` table of `clean_text`: a control character becomes a space, an
+    invisible formatting one (Unicode category Cf) is dropped, any other is kept. Filled as
+    characters are met, so that a message is cleaned in one pass in C; bounded."""
+
+    def __missing__(self, code: int) -> int | None:
+        char = chr(code)
+        if _CONTROL.match(char):
+            value: int | None = ord(" ")
+        elif unicodedata.category(char) == "Cf":
+            value = None
+        else:
+            value = code
+        if len(self) < _CLEAN_TABLE_LIMIT:
+            self[code] = value
+        return value
+
+
+_CLEANING = _Cleaning()
 
 
 def clean_text(text: str) -> str:
     """Drop control and invisible formatting characters, normalise to NFC."""
-    text = _CONTROL.sub(" ", text)
-    text = "".join(c for c in text if unicodedata.category(c) != "Cf")
-    return unicodedata.normalize("NFC", text).strip()
+    return unicodedata.normalize("NFC", text.translate(_CLEANING)).strip()
 
 
 class Dispatcher:
@@ -83,9 +105,9 @@ class Dispatcher:
             return Answer(texts.NO_WORDS, "accueil")
         if folded in (["stop"], ["arret"]):  # the SMS habit, also offered in WhatsApp templates
             return await self._command(knowledge, inbound, "/stop", context.place)
-        if set(folded) <= _GREETINGS | {"madame", "monsieur", "a", "tous", "vous"}:
+        if set(folded) <= _ONLY_GREETINGS:
             return Answer(texts.GREETING_REPLY, "accueil")
-        if set(folded) <= _THANKS | {"beaucoup", "bien", "tres", "c", "est", "bonne", "journee"}:
+        if set(folded) <= _ONLY_THANKS:
             return Answer(texts.THANKS_REPLY, "accueil")
         if SubscriptionDialog.wants(text):
             return await self._dialog(inbound).sentence(

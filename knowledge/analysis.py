@@ -55,7 +55,10 @@ class Analyzer:
                             self.single_words[word] = concept
                 if len(key) > 1 or len(key[0]) >= SHORT_STEM:
                     self.phrases[key] = concept
-        self._longest = max((len(key) for key in self.phrases), default=1)
+        # The longest phrase each stem begins, so that a question's words try only those.
+        self._longest: dict[str, int] = {}
+        for key in self.phrases:
+            self._longest[key[0]] = max(self._longest.get(key[0], 1), len(key))
         self.topic_terms = frozenset(
             term
             for topic in lexicon.topics
@@ -133,7 +136,8 @@ class Analyzer:
         out: dict[str, float] = {}
         i = 0
         while i < len(stems):
-            for size in range(min(self._longest, len(stems) - i), 0, -1):
+            longest = self._longest.get(stems[i], 1)
+            for size in range(min(longest, len(stems) - i), 0, -1):
                 concept = self.phrases.get(tuple(stems[i : i + size]))
                 if size == 1:
                     concept = self._single_word(content[i]) or concept

@@ -20,7 +20,7 @@ import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from operator import itemgetter
 
 from knowledge.analysis import Analyzer
@@ -57,16 +57,6 @@ class _Indexed:
     sentences: tuple[tuple[frozenset[str], float], ...]  # terms of a question or variant, weight
     title: frozenset[str]  # every term of the question and variants
     passages: tuple[frozenset[str], ...] = ()  # terms of each sentence of the answer
-    in_passages: dict[str, tuple[int, ...]] = field(default_factory=dict)  # term -> passages
-
-
-def _passage_index(passages: Sequence[frozenset[str]]) -> dict[str, tuple[int, ...]]:
-    """Which passages (by position) each term appears in."""
-    found: defaultdict[str, list[int]] = defaultdict(list)
-    for position, passage in enumerate(passages):
-        for term in passage:
-            found[term].append(position)
-    return {term: tuple(positions) for term, positions in found.items()}
 
 
 class FaqMatcher:
@@ -118,15 +108,7 @@ class FaqMatcher:
             for term in body - title:
                 body_postings[term].append(position)
             weighted = tuple((s, sum(self._idf[t] for t in s) or 1.0) for s in sentences)
-            indexed.append(
-                _Indexed(
-                    entry,
-                    weighted,
-                    title,
-                    passages[position],
-                    _passage_index(passages[position]),
-                )
-            )
+            indexed.append(_Indexed(entry, weighted, title, passages[position]))
         self._entries = tuple(indexed)
         self._title_postings = dict(title_postings)
         self._body_postings = dict(body_postings)
@@ -201,11 +183,14 @@ class FaqMatcher:
                 ),
                 default=0.0,
             )
-            touched: set[int] = set()
-            for term in query:
-                touched.update(item.in_passages.get(term, ()))
-            passages = item.passages
-            passage = max((sum(map(weight_of, passages[i] & query)) for i in touched), default=0.0)
+            passage = max(
+                (
+                    sum(map(weight_of, p & query))
+                    for p in item.passages
+                    if not p.isdisjoint(present)
+                ),
+                default=0.0,
+            )
             score = coverage + FOCUS_WEIGHT * focus + PASSAGE_WEIGHT * passage / total
             scored.append((score / (1 + FOCUS_WEIGHT + PASSAGE_WEIGHT), coverage, focus, item))
         scored.sort(key=itemgetter(0), reverse=True)

@@ -15,6 +15,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -71,6 +72,7 @@ def render(answer: Answer) -> dict[str, Any]:
     }
 
 
+@lru_cache(maxsize=256)  # a site's few origins and hosts come back with every request
 def normalise_origin(origin: str) -> str:
     """`scheme://host[:port]` in lower case, default ports dropped; "" if not an origin."""
     try:
@@ -197,17 +199,23 @@ def client_ip(peer: str | None, forwarded_for: str | None) -> str:
     proxy appended last to `X-Forwarded-For` (earlier entries are the client's to forge)."""
     if not peer:
         return "inconnue"
-    try:
-        proxied = ipaddress.ip_address(peer).is_private  # loopback and Docker networks too
-    except ValueError:
-        return peer
-    if not proxied or not forwarded_for:
+    if not forwarded_for or not _is_private(peer):
         return peer
     last = forwarded_for.rsplit(",", 1)[-1].strip()
     try:
         return str(ipaddress.ip_address(last))
     except ValueError:
         return peer
+
+
+@lru_cache(maxsize=1_024)
+def _is_private(peer: str) -> bool:
+    """Whether the peer is this host or its private network (loopback and Docker networks
+    too); remembered, as one proxy or a few residents send many requests."""
+    try:
+        return ipaddress.ip_address(peer).is_private
+    except ValueError:
+        return False
 
 
 def retry_message(seconds: int) -> str:

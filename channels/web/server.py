@@ -91,10 +91,11 @@ def cors_middleware(policy: OriginPolicy, prefix: str = API_PREFIX) -> Middlewar
             if not headers:
                 return json_error(403, FORBIDDEN_ORIGIN, {"Vary": "Origin"})
             return web.Response(status=204, headers={**headers, "Vary": "Origin"})
-        if not policy.permits(origin, request.host):
+        if origin is not None and not policy.permits(origin, request.host):
             return json_error(403, FORBIDDEN_ORIGIN, {"Vary": "Origin"})
         response = await handler(request)
-        response.headers.update(policy.response_headers(origin))
+        if origin is not None:  # no Origin (same-site tools, servers): no CORS header to add
+            response.headers.update(policy.response_headers(origin))
         vary = response.headers.get("Vary")
         response.headers["Vary"] = f"{vary}, Origin" if vary else "Origin"
         return response

@@ -334,6 +334,8 @@ def test_origin_policy() -> None:
         ("172.18.0.3", "90.4.5.6", "90.4.5.6"),  # behind Caddy in Docker
         ("127.0.0.1", "pas une adresse", "127.0.0.1"),
         ("127.0.0.1", None, "127.0.0.1"),
+        ("unix-socket", "90.4.5.6", "unix-socket"),  # not an address: counted as it is
+        ("172.18.0.3", "90.7.8.9", "90.7.8.9"),  # the proxy is remembered, not its clients
         (None, None, "inconnue"),
     ],
 )

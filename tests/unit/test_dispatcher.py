@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.dispatcher import Dispatcher
+from bot.dispatcher import Dispatcher, clean_text
 from bot.messages import Address, Inbound
 from knowledge.snapshot import Knowledge
 
@@ -86,3 +88,18 @@ async def test_question_is_answered_from_its_entry(
     entry = example_knowledge.pack.faq[0]
     _reply, source = await _ask(dispatcher, entry.question)
     assert source == entry.id
+
+
+def _plain_clean(text: str) -> str:
+    text = re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", " ", text)
+    text = "".join(c for c in text if unicodedata.category(c) != "Cf")
+    return unicodedata.normalize("NFC", text).strip()
+
+
+def test_clean_text_drops_controls_and_invisible_characters() -> None:
+    assert clean_text("\u200bBonjour\x00la\u00admairie\ufeff\n") == "Bonjour lamairie"
+    assert clean_text("e\u0301te\u0301\t?") == "été\t?"
+    # the same as the plain rules for every character, however many the table remembers
+    for code in range(0, 0x110000, 7):
+        text = f"a{chr(code)}é {chr(code)}"
+        assert clean_text(text) == _plain_clean(text), hex(code)

@@ -3,14 +3,30 @@ and declines questions the pack does not answer."""
 
 from __future__ import annotations
 
+import heapq
+import random
+from collections import defaultdict
 from datetime import datetime
+from operator import itemgetter
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
 
+from knowledge.matcher import (
+    AMBIGUITY_FROM,
+    AMBIGUITY_PENALTY,
+    BODY_WEIGHT,
+    CANDIDATES,
+    FOCUS_WEIGHT,
+    PASSAGE_WEIGHT,
+    TOPIC_WEIGHT,
+    FaqMatcher,
+    Match,
+)
 from knowledge.snapshot import ANSWER_THRESHOLD, Knowledge
+from knowledge.text import words
 
 NOW = datetime(2026, 12, 2, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))
 FAQ = [
@@ -122,3 +138,56 @@ def test_a_street_named_in_the_question_does_not_hide_the_subject(
     hall_terms = example_knowledge.matcher.query_terms(hall)
     hall_places = tuple(example_knowledge.dated.streets.find(hall))
     assert example_knowledge._without_places(hall_terms, hall_places) == hall_terms
+
+
+def _plain_search(matcher: FaqMatcher, terms: dict[str, float], limit: int) -> list[Match]:
+    """The matcher's formula written plainly: every sentence and passage of each candidate
+    is scored, where the matcher skips those that share no term with the question."""
+    if not terms:
+        return []
+    idf = matcher._weights(terms)
+    total = sum(idf.values()) or 1.0
+    topics = {
+        t: max(TOPIC_WEIGHT * matcher._max_idf - idf[t], 0.0)
+        for t in matcher.analyzer.topic_terms & terms.keys()
+    }
+    mass: defaultdict[int, float] = defaultdict(float)
+    for term in terms:
+        for position in matcher._title_postings.get(term, ()):
+            mass[position] += idf[term]
+        for position in matcher._body_postings.get(term, ()):
+            mass[position] += BODY_WEIGHT * idf[term]
+    query = terms.keys()
+    scored = []
+    for position, value in heapq.nlargest(CANDIDATES, mass.items(), key=itemgetter(1)):
+        item = matcher._entries[position]
+        coverage = value / (total + sum(v for t, v in topics.items() if t not in item.title))
+        focus = max(sum(idf[t] for t in s & query) / weight for s, weight in item.sentences)
+        passage = max((sum(idf[t] for t in p & query) for p in item.passages), default=0.0)
+        score = coverage + FOCUS_WEIGHT * focus + PASSAGE_WEIGHT * passage / total
+        scored.append((score / (1 + FOCUS_WEIGHT + PASSAGE_WEIGHT), coverage, focus, item))
+    scored.sort(key=itemgetter(0), reverse=True)
+    if not scored:
+        return []
+    runner_up = scored[1][0] if len(scored) > 1 else 0.0
+    closeness = runner_up / scored[0][0] if scored[0][0] else 0.0
+    penalty = 1 - AMBIGUITY_PENALTY * max(0.0, closeness - AMBIGUITY_FROM)
+    return [
+        Match(item.entry, round(score * (penalty if rank == 0 else 1), 4), coverage, focus)
+        for rank, (score, coverage, focus, item) in enumerate(scored[:limit])
+    ]
+
+
+def test_search_gives_exactly_the_plain_formula(example_knowledge: Knowledge) -> None:
+    """Skipping the sentences and passages a question does not touch changes no score,
+    to the last bit, on the pack's questions, word salads and topic or unknown words."""
+    matcher = example_knowledge.matcher
+    questions = [q for e in example_knowledge.pack.faq for q in (e.question, *e.variants)]
+    vocabulary = sorted({w for q in questions for w in words(q)})
+    rng = random.Random(7)
+    questions += [" ".join(rng.sample(vocabulary, rng.randint(1, 12))) for _ in range(400)]
+    questions += ["permis de conduire collège", "zzzz inconnu 2026", ""]
+    for question in questions:
+        terms = matcher.query_terms(question)
+        for limit in (1, 4, CANDIDATES):
+            assert matcher.search_terms(terms, limit) == _plain_search(matcher, terms, limit)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 
-from knowledge.analysis import Analyzer
+from knowledge.analysis import STEM_CACHE_LIMIT, Analyzer
 from knowledge.lexicon import Lexicon, builtin_lexicon
 from knowledge.speller import Speller
-from knowledge.text import fold, words
+from knowledge.text import FOLD_CACHE_MAX_CHARS, FOLD_CACHE_SIZE, _fold_recent, fold, words
 
 
 def test_fold_and_words() -> None:
@@ -24,6 +24,29 @@ def test_fold_and_words() -> None:
     ]
     assert words("déchèterie DECHETTERIE") == ["decheterie", "dechetterie"]
     assert words("😀 <script>") == ["script"]
+
+
+def test_fold_remembers_recent_texts_only_within_bounds() -> None:
+    question = "Où déposer mes Œufs de Pâques ?"
+    assert fold(question) == fold(question) == "ou deposer mes oeufs de paques ?"
+    first, second = words(question), words(question)
+    first.append("modifie")  # each caller gets its own list
+    assert second == ["ou", "deposer", "mes", "oeufs", "de", "paques"]
+    long_text = "Été " * (FOLD_CACHE_MAX_CHARS // 4 + 1)  # folded, not remembered
+    assert fold(long_text) == ("ete " * (FOLD_CACHE_MAX_CHARS // 4 + 1)).strip()
+    assert _fold_recent.cache_info().maxsize == FOLD_CACHE_SIZE
+    assert _fold_recent.cache_info().currsize <= FOLD_CACHE_SIZE
+
+
+def test_verb_forms_are_remembered_within_bounds() -> None:
+    analyzer = Analyzer(builtin_lexicon())
+    refais = analyzer.analyze("je refais ma carte")
+    assert analyzer.analyze("je refais ma carte") == refais
+    assert "refais" in analyzer._concepts
+    for index in range(STEM_CACHE_LIMIT + 10):
+        analyzer._single_word(f"mot{index}")
+    assert len(analyzer._concepts) <= STEM_CACHE_LIMIT
+    assert analyzer.analyze("je refais ma carte") == refais
 
 
 def test_stopwords_elisions_and_abbreviations() -> None:
