@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from knowledge.text import fold
 
@@ -61,6 +61,10 @@ class StreetIndex:
             core = [w for w in words if w not in _TYPE_WORDS and w not in _ARTICLES]
             entries.append(_Entry(place, "".join(words), "".join(core)))
         self._entries = tuple(entries)
+        # Names too short to compare whole ("rue x") are left out of the first pass, as
+        # they would score 0; distinctive parts long enough for the second pass.
+        self._fulls = [e.full if len(e.full) >= 6 else None for e in entries]
+        self._cores = [e.core if len(e.core) >= CORE_MIN_LENGTH else None for e in entries]
 
     def find(self, text: str) -> list[Place]:
         """The best-matching places (several when they are equally likely), or []."""
@@ -68,14 +72,24 @@ class StreetIndex:
         squeezed = "".join(words)
         if not squeezed:
             return []
-        scored: list[tuple[float, Place]] = []
-        for entry in self._entries:
-            score = fuzz.partial_ratio(entry.full, squeezed) if len(entry.full) >= 6 else 0.0
-            if score < STREET_SCORE and len(entry.core) >= CORE_MIN_LENGTH:
-                core = fuzz.partial_ratio(entry.core, squeezed)
-                score = core - 3 if core >= CORE_SCORE else score
-            if score >= STREET_SCORE:
-                scored.append((score, entry.place))
+        # rapidfuzz compares against every name in one call (its loop is in C)
+        scores = {
+            index: score
+            for _, score, index in process.extract(
+                squeezed, self._fulls, scorer=fuzz.partial_ratio, limit=None,
+                score_cutoff=STREET_SCORE,
+            )
+        }  # fmt: skip
+        for _, core, index in process.extract(
+            squeezed, self._cores, scorer=fuzz.partial_ratio, limit=None, score_cutoff=CORE_SCORE
+        ):
+            if index not in scores:
+                scores[index] = core - 3
+        scored = [
+            (score, self._entries[index].place)
+            for index, score in scores.items()
+            if score >= STREET_SCORE
+        ]
         if not scored:
             return []
         best = max(score for score, _ in scored)

@@ -26,14 +26,17 @@ class CollecteAnswers:
         self.collecte = collecte
         self.calendar = calendar
         self._zones = {zone.id: zone for zone in collecte.zones}
-        self._aliases = sorted(
-            (
-                (fold(alias), stream_id)
-                for stream_id, stream in collecte.streams.items()
-                for alias in (stream.name, *stream.aliases, stream_id)
-            ),
-            key=lambda item: -len(item[0]),
-        )
+        self._aliases = [
+            (alias, re.compile(r" " + re.escape(alias) + r"s? "), stream_id)
+            for alias, stream_id in sorted(
+                (
+                    (fold(alias), stream_id)
+                    for stream_id, stream in collecte.streams.items()
+                    for alias in (stream.name, *stream.aliases, stream_id)
+                ),
+                key=lambda item: -len(item[0]),
+            )
+        ]
         # Beyond the aliases as written, a stream is recognised by its synonym concepts
         # ("poubelle" -> household waste), not by any word its aliases share.
         self._stream_terms = {
@@ -50,8 +53,8 @@ class CollecteAnswers:
         """Streams named in the question, most specific wording first."""
         found: list[str] = []
         text = question.folded
-        for alias, stream_id in self._aliases:
-            if re.search(r" " + re.escape(alias) + r"s? ", text) and stream_id not in found:
+        for alias, pattern, stream_id in self._aliases:
+            if alias in text and stream_id not in found and pattern.search(text):
                 found.append(stream_id)
                 text = text.replace(f" {alias} ", " ")
         if found:
