@@ -34,6 +34,7 @@ from knowledge.snapshot import Knowledge
 log = logging.getLogger(__name__)
 FEED_PAST_DAYS = 31
 LEADERSHIP_RETRY_SECONDS = 5.0
+WORKERS_STOP_SECONDS = 30.0  # for the sends under way when stopping
 
 
 class App:
@@ -194,11 +195,13 @@ class App:
             waiting.cancel()
         await asyncio.gather(*self._waiting, return_exceptions=True)
         if self.scheduler is not None:
-            self.scheduler.shutdown()
+            await self.scheduler.stop()  # the running jobs finish their transactions
         self._stop.set()
-        for task in self._worker_tasks:
-            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-                await asyncio.wait_for(task, 30)
+        if self._worker_tasks:
+            _, late = await asyncio.wait(self._worker_tasks, timeout=WORKERS_STOP_SECONDS)
+            for task in late:  # a send that hangs: its row is sent again when its lease ends
+                task.cancel()
+            await asyncio.gather(*self._worker_tasks, return_exceptions=True)
         for channel in self.channels:
             await channel.stop()
         if self.dispatcher.recorder is not None:

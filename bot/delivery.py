@@ -42,6 +42,7 @@ from bot.channel import (
 )
 from bot.messages import Address
 from bot.outbox import Outbox, utcnow
+from bot.store.database import to_completion
 from bot.store.schema import deliveries, notices, subscribers
 
 log = logging.getLogger(__name__)
@@ -136,11 +137,16 @@ class DeliveryWorker:
         self._notices: OrderedDict[int, _Notice] = OrderedDict()
         self._results: list[dict[str, Any]] = []
         self._gone: set[int] = set()
+        self._stop: asyncio.Event | None = None
         self.sent = 0
         self.failed = 0  # parked or gone
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Deliver until `stop` is set; a store error is logged and retried, never fatal."""
+        """Deliver until `stop` is set; a store error is logged and retried, never fatal.
+
+        Once `stop` is set, the sends under way finish and the rest of the batch is put back.
+        """
+        self._stop = stop
         while not stop.is_set():
             try:
                 count = await self.deliver_batch()
@@ -165,6 +171,9 @@ class DeliveryWorker:
             async with slots:
                 if pauses:  # rate limited meanwhile: the rest waits for the retry-after
                     await self._release([row], max(pauses))
+                    return
+                if self._stop is not None and self._stop.is_set():  # stopping: due again now
+                    await self._release([row], 0.0)
                     return
                 pause = await self._deliver(row)
                 if pause is not None:
@@ -288,6 +297,9 @@ class DeliveryWorker:
         return rows
 
     async def _take(self, candidates: Select[Any], now: datetime) -> list[_Claimed]:
+        return await to_completion(self._take_rows(candidates, now))
+
+    async def _take_rows(self, candidates: Select[Any], now: datetime) -> list[_Claimed]:
         async with self.outbox.store.begin() as connection:
             if connection.dialect.name == "postgresql":
                 candidates = candidates.with_for_update(skip_locked=True)
@@ -356,6 +368,14 @@ class DeliveryWorker:
             )
         )
         gone, self._gone = self._gone, set()
+        # a worker cancelled at the end of the grace period still records what it sent
+        await to_completion(self._write_outcomes(statement, results, gone))
+        if gone:
+            log.info("outbox %s: %d recipients gone, deactivated", self.channel.name, len(gone))
+
+    async def _write_outcomes(
+        self, statement: Any, results: list[dict[str, Any]], gone: set[int]
+    ) -> None:
         async with self.outbox.store.begin() as connection:
             if connection.dialect.name == "postgresql":
                 # Outcomes survive a killed worker either way; only a database crash could lose
@@ -372,8 +392,6 @@ class DeliveryWorker:
                     .where(deliveries.c.status == "pending")
                     .values(status="gone", last_error="destinataire parti")
                 )
-        if gone:
-            log.info("outbox %s: %d recipients gone, deactivated", self.channel.name, len(gone))
 
 
 def _coalesce_due() -> Any:

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.store import Store
+from bot.store.database import to_completion
 from bot.store.schema import questions
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,7 @@ class QuestionRecorder:
         self._pending: list[dict[str, Any]] = []
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
+        self._stopping = False
 
     def record(
         self,
@@ -58,13 +60,20 @@ class QuestionRecorder:
             self._wake.set()
 
     def start(self) -> None:
+        self._stopping = False
         self._task = asyncio.create_task(self._run(), name="question-recorder")
 
     async def stop(self) -> None:
+        """Write every question recorded, then stop.
+
+        The batch being written is finished, not cancelled: a write cut by a cancellation
+        would lose its rows, and on SQLite leave the database locked for a while.
+        """
+        self._stopping = True
+        self._wake.set()
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            task, self._task = self._task, None
+            await task
         await self.flush()
 
     async def flush(self) -> int:
@@ -72,6 +81,9 @@ class QuestionRecorder:
         rows, self._pending = self._pending, []
         if not rows:
             return 0
+        return await to_completion(self._write(rows))
+
+    async def _write(self, rows: list[dict[str, Any]]) -> int:
         try:
             async with self.store.begin() as connection:
                 await connection.execute(questions.insert(), rows)
@@ -82,7 +94,7 @@ class QuestionRecorder:
         return len(rows)
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), FLUSH_SECONDS)
             self._wake.clear()

@@ -10,9 +10,11 @@ from the store every few seconds.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import datetime, timedelta
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -76,25 +78,52 @@ class NoticeScheduler:
         self.clock = clock
         self.retention_days = retention_days
         self._scheduler: AsyncIOScheduler | None = None
+        self._running: set[asyncio.Task[object]] = set()
 
     def start(self) -> None:
         """Start APScheduler on the running loop: hourly planning and the broadcast poll."""
         tz = self._knowledge().pack.commune.tz
         scheduler = AsyncIOScheduler(timezone=tz)
-        scheduler.add_job(self.plan, CronTrigger(minute=3, timezone=tz), id="plan",
-                          next_run_time=datetime.now(tz), coalesce=True,
+        scheduler.add_job(self._job, CronTrigger(minute=3, timezone=tz), args=(self.plan,),
+                          id="plan", next_run_time=datetime.now(tz), coalesce=True,
                           max_instances=1)  # fmt: skip
-        scheduler.add_job(self.publish_broadcasts, IntervalTrigger(seconds=BROADCAST_POLL_SECONDS),
-                          id="broadcasts", coalesce=True, max_instances=1)  # fmt: skip
-        scheduler.add_job(self.purge, CronTrigger(hour=3, minute=17, timezone=tz), id="purge",
-                          coalesce=True, max_instances=1)  # fmt: skip
+        scheduler.add_job(self._job, IntervalTrigger(seconds=BROADCAST_POLL_SECONDS),
+                          args=(self.publish_broadcasts,), id="broadcasts", coalesce=True,
+                          max_instances=1)  # fmt: skip
+        scheduler.add_job(self._job, CronTrigger(hour=3, minute=17, timezone=tz),
+                          args=(self.purge,), id="purge", coalesce=True,
+                          max_instances=1)  # fmt: skip
         scheduler.start()
         self._scheduler = scheduler
 
+    async def stop(self) -> None:
+        """Run no more jobs, and wait for the running ones (never cut mid-transaction)."""
+        scheduler, self._scheduler = self._scheduler, None
+        if scheduler is None:
+            return
+        scheduler.pause()
+        await asyncio.sleep(0)  # jobs handed to the event loop just now register themselves
+        while self._running:
+            await asyncio.wait(set(self._running))
+        scheduler.shutdown(wait=False)
+
     def shutdown(self) -> None:
+        """Run no more jobs; the running ones carry on to their end (see `stop`)."""
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
+
+    async def _job(self, work: Callable[..., Coroutine[Any, Any, object]], *args: object) -> None:
+        """Run one job in a task of its own, out of the reach of APScheduler's shutdown.
+
+        APScheduler cancels the coroutine jobs still running when it shuts down; a job
+        cancelled inside a store transaction would lose its work and, on SQLite, leave the
+        database locked for a while. `stop()` waits for these tasks instead.
+        """
+        task = asyncio.create_task(work(*args))
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+        await asyncio.shield(task)
 
     def upcoming(self, now: datetime) -> list[PlannedNotice]:
         """Notices from yesterday (for catching up) to the planning horizon."""
@@ -115,9 +144,9 @@ class NoticeScheduler:
                 await self._publish(notice)
             elif self._scheduler is not None:
                 self._scheduler.add_job(
-                    self._publish,
+                    self._job,
                     DateTrigger(run_date=notice.at),
-                    args=(notice,),
+                    args=(self._publish, notice),
                     id=notice.key,
                     replace_existing=True,
                     misfire_grace_time=max(1, int((notice.not_after - notice.at).total_seconds())),

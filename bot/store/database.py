@@ -8,8 +8,10 @@ PostgreSQL so that several processes starting together migrate once.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Connection, make_url
@@ -20,6 +22,7 @@ from bot.store.schema import SCHEMA_REVISION
 
 _MIGRATION_LOCK = 0x6372_6965_7572  # "crieur": the PostgreSQL advisory lock taken to migrate
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
+T = TypeVar("T")
 
 
 class StoreError(Exception):
@@ -66,6 +69,7 @@ class Store:
         engine = create_async_engine(full, **options)
         if engine.dialect.name == "sqlite":
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(engine.sync_engine, "invalidate", _sqlite_rollback)
         store = cls(engine)
         try:
             if schema and store.dialect == "postgresql":
@@ -115,6 +119,27 @@ class Store:
         await self.engine.dispose()
 
 
+async def to_completion(operation: Awaitable[T]) -> T:
+    """Await a store operation that a cancellation of the caller must not cut short.
+
+    An operation cancelled mid-statement loses its work, and SQLAlchemy, taking the
+    cancellation for a lost connection, throws the connection away (on SQLite, rolled back
+    first by `_sqlite_rollback`). Here the operation runs in a task of its own and always
+    ends with its commit or rollback; a cancellation of the caller is raised once it has.
+    """
+    task = asyncio.ensure_future(operation)
+    cancelled = False
+    while not task.done():
+        try:
+            await asyncio.wait((task,))
+        except asyncio.CancelledError:
+            cancelled = True
+    if cancelled:
+        failure = None if task.cancelled() else task.exception()
+        raise asyncio.CancelledError from failure
+    return task.result()
+
+
 def insert_for(connection: AsyncConnection, table: Any) -> Any:
     """An INSERT with the dialect's ON CONFLICT support (SQLite and PostgreSQL spell it alike)."""
     from sqlalchemy.dialects import postgresql, sqlite
@@ -131,6 +156,23 @@ def _upgrade(connection: Connection) -> None:
     config.set_main_option("script_location", "bot.store:migrations")
     config.attributes["connection"] = connection
     command.upgrade(config, "head")
+
+
+def _sqlite_rollback(dbapi_connection: Any, _record: Any, _exception: BaseException | None) -> None:
+    """Roll back a SQLite connection about to be closed as invalid (a task cancelled mid-query).
+
+    Closing is not enough: a connection closed while a cursor still holds one of its
+    statements (the cancelled query's cursor lives on in the cancellation's traceback until the
+    garbage collector runs) stays open as a "zombie", transaction and write lock included.
+    """
+    try:
+        dbapi_connection.rollback()  # queued after the interrupted statement, in its thread
+    except asyncio.CancelledError:
+        task = asyncio.current_task()
+        if task is not None:
+            task.cancel()  # raised again at the close that follows, which then closes at once
+    except Exception:
+        pass  # already closed, or closed by the garbage collector (no event loop to wait on)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
