@@ -23,6 +23,7 @@ from bot.outbox import Outbox
 from bot.question_recorder import QuestionRecorder
 from bot.quiet import QuietHours
 from bot.scheduler import NoticeScheduler, notice_times
+from bot.shared_conversations import StoredConversations
 from bot.store import Store
 from bot.store.migrate import migrate_in_child
 from bot.store.schema import SCHEMA_REVISION
@@ -91,6 +92,8 @@ class App:
         quiet = QuietHours(notices.quiet_start, notices.quiet_end, self.knowledge.pack.commune.tz)
         self.outbox = Outbox(self.store, quiet)
         self.dispatcher.subscriptions = Subscriptions(self.store)
+        if store.dialect == "postgresql":  # several processes may answer one conversation
+            self.dispatcher.conversations = StoredConversations(store)
         self.dispatcher.recorder = QuestionRecorder(self.store)
         return self.outbox
 

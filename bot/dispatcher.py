@@ -12,7 +12,7 @@ from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING
 
 from bot import texts
-from bot.conversations import Conversations
+from bot.conversations import ConversationMemory, Conversations
 from bot.messages import Answer, Choice, Inbound
 from bot.subscribing import STOP_COMMANDS, SubscriptionDialog
 from knowledge.places import Place
@@ -67,13 +67,13 @@ class Dispatcher:
     def __init__(
         self,
         knowledge: Callable[[], Knowledge],
-        conversations: Conversations | None = None,
+        conversations: ConversationMemory | None = None,
         subscriptions: Subscriptions | None = None,
         push_channels: Collection[str] = (),
         recorder: QuestionRecorder | None = None,
     ) -> None:
         self._knowledge = knowledge  # called per message, so a reload is seen at once
-        self.conversations = conversations or Conversations()
+        self.conversations: ConversationMemory = conversations or Conversations()
         self.subscriptions = subscriptions
         self.push_channels = push_channels  # channels that can deliver notices
         self.recorder = recorder  # the questions log for agents, when there is a store
@@ -97,7 +97,7 @@ class Dispatcher:
             return Answer(texts.EMPTY, "accueil")
         if len(text) > MAX_QUESTION_CHARS:
             return Answer(texts.TOO_LONG.format(contact=_contact(knowledge)), None)
-        context = self.conversations.context(inbound.address, inbound.received_at)
+        context = await self.conversations.context(inbound.address, inbound.received_at)
         if text.startswith("/"):
             return await self._command(knowledge, inbound, text, context.place)
         folded = words(text)
@@ -114,7 +114,7 @@ class Dispatcher:
                 knowledge, inbound.address, text, inbound.received_at, context.place
             )
         reply = knowledge.answer(text, inbound.received_at, context)
-        self.conversations.update(inbound.address, text, reply, inbound.received_at)
+        await self.conversations.update(inbound.address, context, text, reply, inbound.received_at)
         if self.recorder is not None:
             self.recorder.record(inbound.received_at, inbound.address.channel, text,
                                  reply.source is not None, reply.source, reply.score)  # fmt: skip

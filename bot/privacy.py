@@ -3,7 +3,9 @@ logs, and the commune's *registre des traitements* entry.
 
 Crieur keeps little: a subscriber is a channel address with topics and consent records;
 questions are logged without any address, for the agents, and purged after the retention
-period; delivery rows and messaging services' statuses are purged after it too.
+period; delivery rows and messaging services' statuses are purged after it too; a
+conversation's context (kept in the store only when several processes share it) is purged
+once idle.
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
+from bot.conversations import IDLE_AFTER
 from bot.messages import Address
 from bot.store import Store
 from bot.store.schema import (
     consents,
+    conversations,
     deliveries,
     notices,
     push_subscriptions,
@@ -100,6 +104,20 @@ async def export(store: Store, address: Address) -> dict[str, Any]:
                 )
             )
             found["notification_navigateur"] = endpoint
+        conversation = (
+            await connection.execute(
+                select(conversations).where(
+                    conversations.c.channel == address.channel,
+                    conversations.c.chat_id == address.chat_id,
+                )
+            )
+        ).first()
+        if conversation is not None:  # only kept when several processes share the store
+            found["conversation_en_cours"] = {
+                "rue": conversation.street,
+                "question_en_attente": conversation.pending_question,
+                "vue_le": conversation.seen_at.isoformat(),
+            }
     return found
 
 
@@ -113,6 +131,13 @@ async def erase(store: Store, address: Address) -> bool:
             )
         )
         erased = (result.rowcount or 0) > 0
+        done = await connection.execute(
+            delete(conversations).where(
+                conversations.c.channel == address.channel,
+                conversations.c.chat_id == address.chat_id,
+            )
+        )
+        erased = erased or (done.rowcount or 0) > 0
         if address.channel == "whatsapp":
             done = await connection.execute(
                 delete(whatsapp_contacts).where(whatsapp_contacts.c.wa_id == address.chat_id)
@@ -133,6 +158,10 @@ async def purge(store: Store, now: datetime, retention_days: int) -> dict[str, i
     async with store.begin() as connection:
         for name, statement in (
             ("questions", delete(questions).where(questions.c.asked_at < cutoff)),
+            (
+                "conversations",
+                delete(conversations).where(conversations.c.seen_at < now - IDLE_AFTER),
+            ),
             ("sent_messages", delete(sent_messages).where(sent_messages.c.updated_at < cutoff)),
             (
                 "deliveries",

@@ -28,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
-SCHEMA_REVISION = "0003"  # the latest Alembic revision in migrations/versions (a test checks it)
+SCHEMA_REVISION = "0004"  # the latest Alembic revision in migrations/versions (a test checks it)
 
 metadata = MetaData(
     naming_convention={
@@ -244,4 +244,17 @@ whatsapp_contacts = Table(
     metadata,
     Column("wa_id", String(32), primary_key=True),
     Column("last_inbound_at", UTCDateTime(), nullable=False),  # opens the 24 h free-text window
+)
+
+# --- revision 0004: conversations shared by the processes of one deployment ---
+
+conversations = Table(
+    "conversations",
+    metadata,
+    Column("channel", String(32), primary_key=True),
+    Column("chat_id", String(255), primary_key=True),
+    Column("street", String(200), nullable=True),  # the street the resident gave
+    Column("zone", String(64), nullable=True),
+    Column("pending_question", Text, nullable=True),  # asked before the bot asked the street
+    Column("seen_at", UTCDateTime(), nullable=False, index=True),
 )
