@@ -13,9 +13,10 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
-from aiohttp.web_exceptions import HTTPMethodNotAllowed
 from aiohttp.web_urldispatcher import AbstractRoute, PrefixResource, UrlMappingMatchInfo
 from yarl import URL
+
+from channels.web.lazy_app import close, resolve_in, start_under
 
 if TYPE_CHECKING:
     from aiohttp.web_request import Request
@@ -36,23 +37,17 @@ class TenantRoutes(PrefixResource):
 
     async def mount(self, key: str, app: web.Application) -> None:
         """Serve `app` (not started yet) under /t/<key>/; replaces what was there."""
-        router = app.router
-        for resource in list(router.resources()):
-            router.unindex_resource(resource)
-            resource.add_prefix(self.prefix_of(key))
-            router.index_resource(resource)
-        app.freeze()
-        await app.startup()
+        await start_under(self.prefix_of(key), app)
         previous = self._apps.get(key)
         self._apps[key] = app
         if previous is not None:
-            await _close(previous)
+            await close(previous)
 
     async def unmount(self, key: str) -> None:
         """Stop serving the commune with this widget key."""
         app = self._apps.pop(key, None)
         if app is not None:
-            await _close(app)
+            await close(app)
 
     async def unmount_all(self) -> None:
         for key in list(self._apps):
@@ -68,12 +63,7 @@ class TenantRoutes(PrefixResource):
         app = self._apps.get(path[len(self._prefix2) :].partition("/")[0])
         if app is None:
             return None, set()
-        match_info = await app.router.resolve(request)
-        match_info.add_app(app)
-        methods: set[str] = set()
-        if isinstance(match_info.http_exception, HTTPMethodNotAllowed):
-            methods = set(match_info.http_exception.allowed_methods)
-        return match_info, methods
+        return await resolve_in(app, request)
 
     def url_for(self, *args: str, **kwargs: str) -> URL:
         raise RuntimeError("TenantRoutes has no URL of its own")
@@ -90,8 +80,3 @@ class TenantRoutes(PrefixResource):
 
     def __repr__(self) -> str:
         return f"<TenantRoutes {self._prefix} {self.keys()}>"
-
-
-async def _close(app: web.Application) -> None:
-    await app.shutdown()
-    await app.cleanup()
