@@ -42,6 +42,7 @@ from bot.store import Store
 from bot.store.schema import subscribers, subscriptions
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.postgres import create_database, drop_database
+from tests.processes import start_crieur
 
 INSERT_CHUNK = 5_000
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -81,21 +82,6 @@ async def _residents(url: str, count: int) -> None:
                 {"subscriber_id": i, "topic": "alertes", "zone": "", "created_at": now}
                 for i in ids[start : start + INSERT_CHUNK]])  # fmt: skip
     await store.close()
-
-
-async def _start(config: Path, env: dict[str, str]) -> tuple[asyncio.subprocess.Process, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", "--config", str(config),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL, env=env,
-    )  # fmt: skip
-    assert process.stdout is not None
-    async with asyncio.timeout(60):
-        while True:
-            line = (await process.stdout.readline()).decode()
-            if "http://" in line:
-                return process, line.split()[-1]
-            if not line:
-                raise SystemExit("crieur run stopped before serving")
 
 
 async def _get(session: aiohttp.ClientSession, url: str) -> str:
@@ -160,7 +146,7 @@ async def _deliver(
             encoding="utf-8",
         )
         env = {**os.environ, "CRIEUR_DATA_DIR": str(tmp), "CRIEUR_TELEGRAM_TOKEN": api.token}
-        processes = [await _start(config, env) for _ in range(count)]
+        processes = [await start_crieur(config, env) for _ in range(count)]
         try:
             await asyncio.sleep(1.0)  # past the first long polls and leader elections
             cpu_before = (

@@ -37,6 +37,7 @@ from tests.fakes.whatsapp_graph import (
     message_webhook,
     signed,
 )
+from tests.processes import start_crieur
 
 QUESTIONS = ("horaires de la mairie", "quand passe la poubelle jaune", "menu de la cantine",
              "comment refaire ma carte d'identité", "salle des fêtes tarif")  # fmt: skip
@@ -51,18 +52,7 @@ async def _start_crieur(graph: FakeGraphAPI, folder: str) -> tuple[asyncio.subpr
     env = {**os.environ, "CRIEUR_DATA_DIR": folder, "CRIEUR_WHATSAPP_ACCESS_TOKEN": TOKEN,
            "CRIEUR_WHATSAPP_APP_SECRET": APP_SECRET,
            "CRIEUR_WHATSAPP_VERIFY_TOKEN": "v"}  # fmt: skip
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", "--config", str(config),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL, env=env,
-    )  # fmt: skip
-    assert process.stdout is not None
-    async with asyncio.timeout(60):
-        while True:
-            line = (await process.stdout.readline()).decode()
-            if "http://" in line:
-                return process, line.split()[-1]
-            if not line:
-                raise SystemExit("crieur run did not start")
+    return await start_crieur(config, env)
 
 
 async def webhooks(count: int) -> None:

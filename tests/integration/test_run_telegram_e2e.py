@@ -13,19 +13,9 @@ from pathlib import Path
 import aiohttp
 
 from tests.fakes.telegram_api import FakeTelegramAPI
+from tests.processes import start_crieur
 
 CHAT = 8123
-
-
-async def _read_url(process: asyncio.subprocess.Process) -> str:
-    assert process.stdout is not None
-    async with asyncio.timeout(30):
-        while True:
-            line = (await process.stdout.readline()).decode()
-            if not line:
-                raise AssertionError("crieur run stopped before serving")
-            if "http://" in line:
-                return line.strip().split()[-1]
 
 
 async def test_crieur_run_answers_on_telegram_and_delivers_a_broadcast(tmp_path: Path) -> None:
@@ -37,12 +27,8 @@ async def test_crieur_run_answers_on_telegram_and_delivers_a_broadcast(tmp_path:
             encoding="utf-8",
         )
         env = {**os.environ, "CRIEUR_DATA_DIR": str(tmp_path), "CRIEUR_TELEGRAM_TOKEN": api.token}
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run", "--config", str(config),
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL, env=env,
-        )  # fmt: skip
+        process, url = await start_crieur(config, env)
         try:
-            url = await _read_url(process)
             await api.wait_for(lambda fake: fake.commands, timeout=20)
             api.inject_message(CHAT, "/abonner alertes")
             await api.wait_for(lambda fake: fake.sent_to(CHAT), timeout=10)

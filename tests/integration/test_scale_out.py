@@ -27,6 +27,7 @@ from bot.store.schema import subscribers, subscriptions
 from channels.inprocess import InProcessChannel
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.postgres import create_database, drop_database
+from tests.processes import start_crieur
 
 RECIPIENTS = 20_000
 
@@ -52,21 +53,6 @@ async def _residents(url: str) -> None:
     await store.close()
 
 
-async def _start(config: Path, env: dict[str, str]) -> tuple[asyncio.subprocess.Process, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", "--config", str(config),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL, env=env,
-    )  # fmt: skip
-    assert process.stdout is not None
-    async with asyncio.timeout(60):
-        while True:
-            line = (await process.stdout.readline()).decode()
-            if "http://" in line:
-                return process, line.split()[-1]
-            if not line:
-                raise AssertionError("crieur run stopped before serving")
-
-
 async def _get(session: aiohttp.ClientSession, url: str) -> str:
     async with session.get(url) as response:
         return await response.text()
@@ -84,7 +70,7 @@ async def test_two_processes_deliver_a_broadcast_exactly_once(
             encoding="utf-8",
         )
         env = {**os.environ, "CRIEUR_DATA_DIR": str(tmp_path), "CRIEUR_TELEGRAM_TOKEN": api.token}
-        processes = [await _start(config, env) for _ in range(2)]
+        processes = [await start_crieur(config, env) for _ in range(2)]
         try:
             broadcast = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "bot", "broadcast", "--config", str(config), "--topic",
