@@ -126,7 +126,7 @@ class Host:
         running.pack_stamp = stamp
         try:
             # loaded beside the event loop: the other communes keep answering meanwhile
-            running.app.knowledge = await asyncio.to_thread(Knowledge.load, running.app.pack_path)
+            await asyncio.to_thread(running.app.reload)
         except PackError as exc:
             log.error("tenants: pack de %s non rechargé : %s", running.tenant.id, exc)
             return
