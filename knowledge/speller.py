@@ -12,6 +12,9 @@ from rapidfuzz.distance import OSA
 from knowledge.morphology import is_inflection
 
 MEMO_LIMIT = 20_000
+_VOWELS = frozenset("aeiouyh")
+_ELIDED = frozenset("cdjlmnst")  # c', d', j', l', m', n', s', t'
+_LONG_ELISIONS = ("jusqu", "lorsqu", "puisqu", "quoiqu", "qu")
 
 
 class Speller:
@@ -50,16 +53,30 @@ class Speller:
             return None
         if word in self._memo:
             return self._memo[word]
-        if is_inflection(word, self._known):  # "refais" is a real word, not "relais" mistyped
-            self._memo[word] = None
-            return None
-        result = self._edited(word) if len(word) >= self._min_length else None
-        if result is None and len(word) >= self._min_length:
-            result = self._completed(word)
+        result = self._unelided(word)
+        # "refais" is a real word, not "relais" mistyped
+        if result is None and not is_inflection(word, self._known):
+            if len(word) >= self._min_length:
+                result = self._edited(word) or self._completed(word)
         if len(self._memo) >= MEMO_LIMIT:
             self._memo.clear()
         self._memo[word] = result
         return result
+
+    def _unelided(self, word: str) -> str | None:
+        """The word behind an elision typed without its apostrophe: "lecole" is "l'ecole",
+        "jusqua" is "jusqu'a", and in SMS "jfais" is "j'fais". The elided article or pronoun
+        is a stop-word, so only the word behind it is kept."""
+        for prefix in _LONG_ELISIONS:
+            rest = word[len(prefix) :]
+            if word.startswith(prefix) and rest[:1] in _VOWELS and rest in self._known:
+                return rest
+        rest = word[1:]
+        if word[0] == "j" and rest[0] not in _VOWELS and rest in self._known:
+            return rest
+        if word[0] in _ELIDED and rest[0] in _VOWELS and len(rest) >= 3 and rest in self._counts:
+            return rest
+        return None
 
     def _edited(self, word: str) -> str | None:
         budget = 1 if len(word) <= 7 else 2

@@ -87,3 +87,17 @@ def test_speller_fixes_typos_and_truncations_not_short_words() -> None:
     assert speller.correct("pote") is None  # four letters: too many neighbours
     assert speller.correct("lunettes") is None
     assert speller.correct("poubelle") is None  # already known
+
+
+def test_speller_restores_elisions_typed_without_apostrophe() -> None:
+    vocabulary = Counter({"ecole": 5, "ete": 3, "inscription": 2})
+    speller = Speller(vocabulary, stem=lambda w: w[:6], known=["a", "fais", "une"])
+    restored = speller.correct_all(["lecole", "lete", "dinscription"])
+    assert restored == ["ecole", "ete", "inscription"]
+    assert speller.correct("jusqua") == "a"  # jusqu'a: a stop-word, dropped later
+    assert speller.correct("jfais") == "fais"  # SMS: j'fais
+    # Not elisions: what follows the letter is a stop-word, not a word of the pack, or
+    # begins with a consonant.
+    assert speller.correct("lune") is None
+    assert speller.correct("sport") is None
+    assert speller.correct("quartier") is None
