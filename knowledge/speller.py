@@ -54,10 +54,12 @@ class Speller:
         if word in self._memo:
             return self._memo[word]
         result = self._unelided(word)
-        # "refais" is a real word, not "relais" mistyped
-        if result is None and not is_inflection(word, self._known):
-            if len(word) >= self._min_length:
-                result = self._edited(word) or self._completed(word)
+        if (
+            result is None
+            and len(word) >= self._min_length
+            and not is_inflection(word, self._known)  # "refais" is no mistyped "relais"
+        ):
+            result = self._edited(word) or self._completed(word)
         if len(self._memo) >= MEMO_LIMIT:
             self._memo.clear()
         self._memo[word] = result
