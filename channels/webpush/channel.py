@@ -43,7 +43,7 @@ from channels.webpush.api import (
     parse_subscribe,
     parse_unsubscribe,
 )
-from channels.webpush.keys import VapidKey, VapidKeyError, b64url_decode
+from channels.webpush.keys import VapidKey, VapidKeyError, b64url_decode, create_in_child
 from channels.webpush.render import MAX_BODY, payload, tag_for
 
 log = logging.getLogger(__name__)
@@ -125,6 +125,8 @@ class WebPushChannel:
         the web chat keeps working while the operator restores the file.
         """
         self._handler = handler  # kept for symmetry: Web Push carries nothing inbound
+        if not self.options.key_path.exists():  # first start: cryptography stays in a child
+            await create_in_child(self.options.key_path)
         try:
             self._key = VapidKey.load_or_create(self.options.key_path, self._subject)
         except (VapidKeyError, OSError) as exc:

@@ -7,11 +7,13 @@ outlive restarts: a new key silently orphans every subscription (the push servic
 and read back on every later start.
 
 `cryptography` costs about 10 MB of resident memory, and most of Crieur's life is spent
-without sending a single push, so it is imported only to sign or to create a key. The
-public key that the site's widget asks for at every page is kept next to the PEM in a small
-sidecar (`webpush-vapid.pem.public.json`: the public key and the SHA-256 of the PEM it was
-derived from); a restart reads it, and derives it again only when it is missing or belongs
-to another PEM (a key restored from a backup, a deployment older than the sidecar).
+without sending a single push, so it is imported only to sign or to create a key (and the
+channel creates the key in a short-lived child process, `python -P keys.py PATH`, so that
+even a first start does not keep those megabytes). The public key that the site's widget
+asks for at every page is kept next to the PEM in a small sidecar
+(`webpush-vapid.pem.public.json`: the public key and the SHA-256 of the PEM it was derived
+from); a restart reads it, and derives it again only when it is missing or belongs to
+another PEM (a key restored from a backup, a deployment older than the sidecar).
 
 Signing is a few lines of `cryptography` rather than py-vapid: it stays typed and keeps one
 fewer dependency in the process. The JWT is cached per push service for a few hours, since
@@ -20,6 +22,7 @@ a notice fan-out talks to the same two or three origins thousands of times.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import hashlib
@@ -28,6 +31,7 @@ import logging
 import os
 import re
 import secrets
+import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -213,8 +217,40 @@ def _write_public(path: Path, public_key: str, digest: str) -> None:
             temporary.unlink()
 
 
-def _create(path: Path) -> None:
-    """Write a fresh key to `path` without ever exposing a partial or world-readable file.
+async def create_in_child(path: Path) -> None:
+    """Create the key at `path` and its public key sidecar in a child Python process.
+
+    Generating a key imports `cryptography`, whose memory a long-running process would
+    keep; the child takes it with it, and `VapidKey.load_or_create` then reads both files
+    without importing it. Nothing is raised: if the child fails, the key is still missing
+    and `load_or_create` creates it in this process, reporting its errors as always.
+    """
+    try:
+        # This file run as a script (-P: its folder is not put on sys.path), not with -m:
+        # the package's __init__ would import aiohttp and SQLAlchemy for nothing.
+        child = await asyncio.create_subprocess_exec(
+            sys.executable, "-P", __file__, str(path),
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+        )  # fmt: skip
+        output, _ = await child.communicate()
+    except OSError:
+        return
+    if child.returncode == 0 and output.strip() == b"created":
+        log.info("webpush: new VAPID key written to %s", path)
+
+
+def create_with_public(path: Path) -> bool:
+    """What the child of `create_in_child` does: the key (unless another process wrote it
+    first) and its sidecar; True when `_create` says a new key is to be announced."""
+    created = not path.exists() and _create(path)
+    pem = path.read_bytes()
+    _write_public(path, _public_key_of(_parse(pem, str(path))), hashlib.sha256(pem).hexdigest())
+    return created
+
+
+def _create(path: Path) -> bool:
+    """Write a fresh key to `path` without ever exposing a partial or world-readable file;
+    True if this call wrote it and announced it in the log.
 
     The PEM goes to a private temporary file first, then is hard-linked into place: the
     link fails if another process created the key meanwhile, and that key is kept.
@@ -239,12 +275,17 @@ def _create(path: Path) -> None:
         try:
             os.link(temporary, path)
         except FileExistsError:
-            return  # another process won the race: its key is the one
+            return False  # another process won the race: its key is the one
         except OSError:  # a filesystem without hard links
             if not path.exists():
                 temporary.replace(path)
-            return
+            return False  # written, but (as always) not announced
         log.info("webpush: new VAPID key written to %s", path)
+        return True
     finally:
         with contextlib.suppress(FileNotFoundError):
             temporary.unlink()
+
+
+if __name__ == "__main__":  # the child of `create_in_child`
+    print("created" if create_with_public(Path(sys.argv[1])) else "exists")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import stat
 import subprocess
 import sys
@@ -212,12 +213,13 @@ def _sidecar(tmp_path: Path) -> Path:
     return tmp_path / "data" / "webpush-vapid.pem.public.json"
 
 
-def test_a_restart_with_an_existing_key_does_not_import_cryptography(tmp_path: Path) -> None:
+def test_neither_a_first_start_nor_a_restart_imports_cryptography(tmp_path: Path) -> None:
     path = tmp_path / "data" / "webpush-vapid.pem"
     first = _start_in_a_new_process(path)
     assert first["state"] == "prêt"
-    assert "cryptography" in first["heavy"]  # creating the key needs it, once
+    assert first["heavy"] == []  # the key was created by a child process
     key = first["served"]["publicKey"]
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert json.loads(_sidecar(tmp_path).read_text()) == {
         "public_key": key,
         "pem_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
@@ -225,6 +227,27 @@ def test_a_restart_with_an_existing_key_does_not_import_cryptography(tmp_path: P
 
     again = _start_in_a_new_process(path)
     assert again == {"state": "prêt", "served": {"publicKey": key}, "heavy": []}
+
+
+async def test_a_first_start_logs_the_new_key_once(
+    make_channel: Factory, store: Store, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="channels.webpush.keys")
+    await (await make_channel(store)).stop()
+    await make_channel(store)
+    path = tmp_path / "data" / "webpush-vapid.pem"
+    assert caplog.messages == [f"webpush: new VAPID key written to {path}"]
+
+
+async def test_the_key_is_created_in_this_process_if_the_child_cannot_run(
+    make_channel: Factory, store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "no-python"))
+    channel = await make_channel(store)
+    assert channel.health()["state"] == "prêt"
+    path = tmp_path / "data" / "webpush-vapid.pem"
+    assert path.read_bytes().startswith(b"-----BEGIN PRIVATE KEY-----")
+    assert json.loads(_sidecar(tmp_path).read_text())["public_key"] == channel.public_key
 
 
 @pytest.mark.parametrize(
