@@ -7,16 +7,17 @@ in `commune.yaml` or deduced from the département of its postcode.
 
 from __future__ import annotations
 
+import ast
 import importlib
 import importlib.util
 import re
 import sys
+import threading
 import types
+from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 from typing import Any
-
-import holidays as holidays_lib
-from holidays.registry import COUNTRIES
 
 from knowledge.pack.models import Commune
 
@@ -36,25 +37,79 @@ def _country_class(country: str) -> Any:
     """The `holidays` class of one country, imported alone.
 
     `holidays.country_holidays` imports the package's `countries` folder, whose `__init__`
-    imports all 250 countries (about 6 MB of memory for nothing). The folder is registered as
-    a bare namespace instead, so that only the commune's country module is loaded; any
-    surprise falls back to the package's own path.
+    imports all 250 countries (about 6 MB of memory for nothing), and the package's own
+    `__init__` imports every calendar of its `calendars` and `groups` folders (Islamic,
+    Hindu, Chinese… about 2 MB more). Those folders are set up unexecuted first (see
+    `_holidays_package`), so that only the modules the commune's country needs are loaded;
+    any surprise falls back to the package's own path.
     """
+    holidays_lib = _holidays_package()
+    from holidays.registry import COUNTRIES
+
     for module_name, (class_name, *codes) in COUNTRIES.items():
         if country in codes or country == class_name:
             try:
-                if "holidays.countries" not in sys.modules:
-                    spec = importlib.util.find_spec("holidays.countries")
-                    assert spec is not None and spec.submodule_search_locations is not None
-                    package = types.ModuleType("holidays.countries")
-                    package.__path__ = list(spec.submodule_search_locations)
-                    package.__spec__ = spec
-                    sys.modules["holidays.countries"] = package
                 module = importlib.import_module(f"holidays.countries.{module_name}")
                 return getattr(module, class_name)
-            except (ImportError, AssertionError, AttributeError):
+            except (ImportError, AttributeError):
                 break
     return lambda **kwargs: holidays_lib.country_holidays(country, **kwargs)
+
+
+_EAGER_FOLDERS = ("countries", "calendars", "groups")  # of `holidays`: see _country_class
+_SETUP = threading.Lock()  # packs may be loaded in threads (several communes at once)
+
+
+def _holidays_package() -> types.ModuleType:
+    """The `holidays` package, its eager folders registered first as packages whose
+    `__init__` is not run: a module inside loads when imported, and a name the `__init__`
+    would have imported (`from holidays.groups import ChristianHolidays`) loads its own
+    module when asked for. A folder already imported (the package loaded elsewhere first)
+    is left as it is.
+    """
+    with _SETUP:
+        lazy: dict[str, types.ModuleType] = {}
+        found = importlib.util.find_spec("holidays")  # a top-level name: nothing is imported
+        if found is not None and found.submodule_search_locations:
+            root = Path(next(iter(found.submodule_search_locations)))
+            for folder in _EAGER_FOLDERS:
+                name = f"holidays.{folder}"
+                init = root / folder / "__init__.py"
+                if name in sys.modules or not init.is_file():
+                    continue
+                spec = importlib.util.spec_from_file_location(
+                    name, init, submodule_search_locations=[str(init.parent)]
+                )
+                if spec is not None:
+                    package = importlib.util.module_from_spec(spec)
+                    package.__getattr__ = _names_imported_by(name, init)  # type: ignore[method-assign]
+                    sys.modules[name] = lazy[folder] = package
+        # Imported here, not at the top: the folders must be set up before the package loads.
+        import holidays
+
+        for folder, package in lazy.items():  # bound as the package's own imports bind them
+            setattr(holidays, folder, package)
+        return holidays
+
+
+def _names_imported_by(package: str, init: Path) -> Callable[[str], Any]:
+    """A module `__getattr__` giving the names that `init` imports from the package's own
+    modules (`from holidays.groups.christian import ChristianHolidays`), each loaded with
+    its module at first use; the `__init__` itself is read, never run."""
+    origins: dict[str, str] = {}
+    for node in ast.parse(init.read_bytes()).body:
+        if isinstance(node, ast.ImportFrom) and node.module:
+            module = f"{package}.{node.module}" if node.level == 1 else node.module
+            if module.startswith(f"{package}."):
+                for alias in node.names:
+                    origins[alias.asname or alias.name] = module
+
+    def __getattr__(name: str) -> Any:  # noqa: N807 (PEP 562)
+        if name not in origins:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        return getattr(importlib.import_module(origins[name]), name)
+
+    return __getattr__
 
 
 def school_zone(commune: Commune) -> str | None:
