@@ -11,13 +11,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
-from typing import cast
-
-from opening_hours import OpeningHours, State
+from typing import TYPE_CHECKING, cast
 
 from knowledge.calendars.holidays import HolidayCalendar
 from knowledge.pack.calendar_models import Closure, Service, osm_for_day, osm_mentions
 from knowledge.pack.fields import WEEKDAYS, TimeRange, Weekday
+
+if TYPE_CHECKING:  # imported where used: only a pack with OSM hours needs the parser (~3 MB)
+    from opening_hours import OpeningHours
 
 OSM_WEEKDAYS = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
 END_OF_DAY = time(23, 59, 59)  # how "24:00" is stored (see fields.parse_clock)
@@ -138,6 +139,8 @@ def _open_intervals(
     hours: OpeningHours, start: datetime, end: datetime
 ) -> Iterator[tuple[datetime, datetime]]:
     """Open intervals clipped to [start, end); "unknown" states count as closed."""
+    from opening_hours import State  # see the TYPE_CHECKING import
+
     for low, high, state, _comment in hours.intervals(start, end):
         low, high = max(low, start), min(high, end)
         if state == State.OPEN and low < high:
@@ -146,6 +149,8 @@ def _open_intervals(
 
 @lru_cache(maxsize=512)
 def _compiled(expression: str) -> OpeningHours:
+    from opening_hours import OpeningHours  # see the TYPE_CHECKING import
+
     # No country nor coordinates: the library then knows no holiday, and PH/SH never match;
     # holidays are substituted by `osm_for_day` from the commune's own calendar.
     return OpeningHours(expression, auto_country=False, auto_timezone=False)

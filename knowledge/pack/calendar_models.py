@@ -7,7 +7,6 @@ import re
 from collections.abc import Collection
 from typing import Literal, Self
 
-from opening_hours import OpeningHours, validate
 from pydantic import AwareDatetime, Field, TypeAdapter, field_validator, model_validator
 
 from knowledge.pack.fields import (
@@ -76,6 +75,10 @@ def osm_for_day(expression: str, selectors: Collection[str], weekday: str) -> st
 
 
 def _osm_hours(expression: str) -> str:
+    # Imported here, not at the top: the OSM parser costs ~3 MB of memory, and a pack that
+    # gives its hours day by day never needs it.
+    from opening_hours import validate
+
     expression = expression.strip()
     if not expression:
         raise ValueError(
@@ -98,6 +101,8 @@ def _osm_hours(expression: str) -> str:
 
 def _osm_error_at(expression: str) -> str:
     """Where the OSM parser stopped, e.g. " (erreur au caractère 7)", or ""."""
+    from opening_hours import OpeningHours  # see _osm_hours
+
     try:
         OpeningHours(expression)
     except Exception as exc:  # opening_hours.ParserError, absent from the library's stubs
