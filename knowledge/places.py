@@ -44,6 +44,7 @@ class _Entry:
     place: Place
     full: str  # folded, type expanded, no spaces
     core: str  # distinctive words only, no spaces
+    kinds: frozenset[str]  # its type words ("rue", "place"…)
 
 
 def _normalise(text: str) -> list[str]:
@@ -59,7 +60,8 @@ class StreetIndex:
         for place in places:
             words = _normalise(place.name)
             core = [w for w in words if w not in _TYPE_WORDS and w not in _ARTICLES]
-            entries.append(_Entry(place, "".join(words), "".join(core)))
+            kinds = frozenset(w for w in words if w in _TYPE_WORDS)
+            entries.append(_Entry(place, "".join(words), "".join(core), kinds))
         self._entries = tuple(entries)
         # Names too short to compare whole ("rue x") are left out of the first pass, as
         # they would score 0; distinctive parts long enough for the second pass.
@@ -85,12 +87,23 @@ class StreetIndex:
         ):
             if index not in scores:
                 scores[index] = core - 3
+        said = frozenset(words)
         scored = [
-            (score, self._entries[index].place)
+            (score, entry.place)
             for index, score in scores.items()
-            if score >= STREET_SCORE
+            for entry in [self._entries[index]]
+            if score >= STREET_SCORE and _named(entry, said, squeezed)
         ]
         if not scored:
             return []
         best = max(score for score, _ in scored)
         return sorted({p for s, p in scored if s >= best - 1}, key=lambda p: p.name)
+
+
+def _named(entry: _Entry, said: frozenset[str], squeezed: str) -> bool:
+    """Whether a name that matched is really named: one whose distinctive part is an everyday
+    word ("rue de la Poste", "place de la Gare") counts only with its type word or written
+    whole, so that "les horaires de la poste" is not about the street."""
+    if len(entry.core) >= CORE_MIN_LENGTH or not entry.kinds:
+        return True
+    return bool(entry.kinds & said) or entry.full in squeezed

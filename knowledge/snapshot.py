@@ -61,7 +61,8 @@ class Knowledge:
             self._without_places(terms, read.places), limit=MAX_SUGGESTIONS + 1
         )
         confident = bool(matches) and matches[0].score >= ANSWER_THRESHOLD
-        dated = self.dated.answer(read, context, confident)
+        best_says = self.matcher.title_terms(matches[0].entry) if confident else frozenset()
+        dated = self.dated.answer(read, context, confident, best_says)
         if dated is not None:
             return dated
         if confident:

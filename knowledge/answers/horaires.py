@@ -10,9 +10,18 @@ from knowledge.answers.question import Question
 from knowledge.calendars.opening import DayHours, OpeningCalendar
 from knowledge.pack.calendar_models import Service
 
-OPENING_WORDS = (
+HOURS_WORDS = (
     r"ouvert|ouverte|ouverts|ouvertes|ouvre|ouvrent|ouvrira|rouvre|rouvrent|rouvrira|reouverture|"
-    r"ferme|fermee|fermes|fermees|fermeture|horaires?|heures? d ouverture|possible|aller"
+    r"ferme|fermee|fermes|fermees|fermeture|horaires?|heures? d ouverture"
+)
+OPENING_WORDS = HOURS_WORDS + r"|possible|aller"  # with a date: "on peut y aller samedi ?"
+NOW_WORDS = r"rouvre|rouvrent|rouvrira|reouverture|maintenant|en ce moment|actuellement"
+# Words of many places' names ("Services techniques municipaux", "Salle communale"): alone,
+# they name no place in particular.
+GENERIC_PLACE_WORDS = (
+    "municipal municipale municipaux municipales communal communale communaux communales "
+    "intercommunal intercommunale service services centre public publique espace maison "
+    "salle local lieu"
 )
 NOT_ABOUT_HOURS = r"inscriptions?|inscrire|tarifs?|prix|combien|coute|coutent|reservations?"
 MAX_DAYS = 16
@@ -44,24 +53,45 @@ class OpeningAnswers:
             }
             for service in services
         }
+        generic = frozenset(analyzer.analyze(GENERIC_PLACE_WORDS))
+        self._distinctive = {
+            service_id: terms - generic for service_id, terms in self._terms.items()
+        }
+        self._hours_terms = frozenset(
+            term for term in analyzer.analyze("horaires") if term.startswith("~")
+        )
 
     def service_in(self, question: Question) -> Service | None:
-        """The place the question names, by its name or aliases."""
+        """The place the question names, by its name or aliases. With a date, a word of its
+        name is enough ("la salle, samedi ?"); without one, a word of its own ("horaires de la
+        piscine municipale" names no "service technique municipal")."""
+        names = self._terms if question.when is not None else self._distinctive
         best, best_score = None, 0.0
-        for service_id, terms in self._terms.items():
+        for service_id, terms in names.items():
             score = sum(question.terms.get(t, 0.0) for t in terms)
             if score > best_score:
                 best, best_score = service_id, score
         return self.services[best] if best is not None else None
 
-    def is_about_opening(self, question: Question) -> bool:
+    def is_about_opening(self, question: Question, faq_says: frozenset[str] | None = None) -> bool:
+        """Whether the question asks when a place of the pack is open. Without a date, only
+        if no confident FAQ entry is about hours (`faq_says`: the terms of its questions;
+        None: one is confident, whatever it says): the mairie's entry says more than hours,
+        but "la médiathèque ouvre quand ?" is not answered by how to join it."""
         if not question.says(OPENING_WORDS) or self.service_in(question) is None:
             return False
         if question.says(NOT_ABOUT_HOURS):  # "quand ouvrent les inscriptions…"
             return False
         when = question.when
-        return (when is not None and when.specific) or question.says(
-            r"rouvre|rouvrent|rouvrira|reouverture|maintenant|en ce moment|actuellement"
+        return (
+            (when is not None and when.specific)
+            or question.says(NOW_WORDS)
+            or (
+                when is None
+                and faq_says is not None
+                and self._hours_terms.isdisjoint(faq_says)
+                and question.says(HOURS_WORDS)
+            )
         )
 
     def answer(self, question: Question) -> str:
@@ -71,6 +101,9 @@ class OpeningAnswers:
         name = phrases.capital(service.name)
         when = question.when
         today = question.today
+        if (when is None or not when.specific) and not question.says(NOW_WORDS):
+            week = [calendar.day(date.fromordinal(today.toordinal() + n)) for n in range(7)]
+            return self._period(name, week, today, calendar)
         if when is None or not when.specific:
             current = calendar.day(today)
             if current.is_open and not question.says(r"rouvre|rouvrent|rouvrira|reouverture"):

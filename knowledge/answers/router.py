@@ -61,8 +61,15 @@ class DatedAnswers:
         when = find_when(text, now, self.holidays)
         return Question(text, folded, terms, now, when, tuple(self.streets.find(text)))
 
-    def answer(self, question: Question, context: Context, faq_confident: bool) -> Reply | None:
-        """A dated reply, or None when the FAQ should answer."""
+    def answer(
+        self,
+        question: Question,
+        context: Context,
+        faq_confident: bool,
+        faq_says: frozenset[str] = frozenset(),
+    ) -> Reply | None:
+        """A dated reply, or None when the FAQ should answer. `faq_says` holds the terms of
+        the questions of the FAQ entry that would answer, when one is confident."""
         collecte = self.collecte is not None and self.collecte.is_about_collection(question)
         if collecte and question.places:
             return self._collecte(question, context, faq_confident)
@@ -74,7 +81,7 @@ class DatedAnswers:
             reply = self._collecte(question, context, faq_confident)
             if reply is not None:
                 return reply
-        if self.opening is not None and self.opening.is_about_opening(question):
+        if self.opening is not None and self.opening.is_about_opening(question, faq_says):
             return Reply(self.opening.answer(question), "horaires", 1.0)
         if self.agenda is not None and self.agenda.is_listing(question):
             return Reply(self.agenda.answer(question), "agenda", 1.0)

@@ -13,6 +13,7 @@ import pytest
 
 from bot.dispatcher import Dispatcher
 from bot.messages import Address, Inbound
+from knowledge.places import Place, StreetIndex
 from knowledge.snapshot import Knowledge
 from knowledge.text import fold
 
@@ -193,3 +194,25 @@ async def test_ambiguous_street_offers_choices(example_knowledge: Knowledge) -> 
         "la poubelle grise demain rue inconnue des Lilas", at("2026-12-22T18:00")
     )
     assert reply.source == "collecte" and reply.awaiting_street
+
+
+def test_hours_of_a_place_without_a_date_list_its_week(example_knowledge: Knowledge) -> None:
+    now = at("2026-12-22T10:00")
+    source, text = ask(example_knowledge, "quels sont les horaires de la poste ?", now)
+    assert source == "horaires" and "agence postale" in text and "jour par jour" in text
+    assert "vendredi 25 decembre : ferme (noel" in text  # the week as it really is
+    assert "prochaine ouverture : lundi 4 janvier" in text
+    # The mairie's own entry says where and how to reach it as well: it keeps the question.
+    source, _ = ask(example_knowledge, "la mairie est ouverte quand ?", now)
+    assert source == "mairie-contact-horaires"
+    # A word every municipal service shares names none of them.
+    source, _ = ask(example_knowledge, "horaires de la piscine municipale ?", now)
+    assert source != "horaires"
+
+
+def test_a_place_name_inside_a_street_name_is_not_the_street() -> None:
+    streets = StreetIndex([Place("rue de la Poste", "bourg"), Place("rue des Peupliers", "nord")])
+    assert streets.find("quels sont les horaires de la poste ?") == []
+    assert streets.find("j'habite rue de la poste") == [Place("rue de la Poste", "bourg")]
+    assert streets.find("ruedelaposte") == [Place("rue de la Poste", "bourg")]
+    assert streets.find("les peupliers") == [Place("rue des Peupliers", "nord")]
