@@ -197,10 +197,15 @@ class FaqMatcher:
                 default=0.0,
             )
             score = coverage + FOCUS_WEIGHT * focus + PASSAGE_WEIGHT * passage / total
+            if not focus:  # none of its questions says a word of it: its text only mentions it
+                score *= BODY_WEIGHT
             scored.append((score / (1 + FOCUS_WEIGHT + PASSAGE_WEIGHT), coverage, focus, item))
         scored.sort(key=itemgetter(0), reverse=True)
         if not scored:
             return []
+        if all(t in self.analyzer.weak_terms or t.isdigit() for t in terms):
+            # Only words that qualify a subject, none naming one: "quel temps fera-t-il demain ?"
+            scored = [(s * WEAK_IDF_SHARE, c, f, i) for s, c, f, i in scored]
         runner_up = scored[1][0] if len(scored) > 1 else 0.0
         closeness = runner_up / scored[0][0] if scored[0][0] else 0.0
         penalty = 1 - AMBIGUITY_PENALTY * max(0.0, closeness - AMBIGUITY_FROM)

@@ -22,6 +22,7 @@ from knowledge.matcher import (
     FOCUS_WEIGHT,
     PASSAGE_WEIGHT,
     TOPIC_WEIGHT,
+    WEAK_IDF_SHARE,
     FaqMatcher,
     Match,
 )
@@ -111,6 +112,20 @@ def test_declines_what_the_pack_does_not_say(knowledge: Knowledge, question: str
     assert reply.text.startswith(knowledge.fallback)
 
 
+def test_an_entry_only_its_answer_relates_to_is_a_suggestion(knowledge: Knowledge) -> None:
+    # "encombrants" is in the answer about the déchetterie, in none of its questions.
+    matches = knowledge.matcher.search("et des encombrants ?")
+    assert matches[0].entry.id == "decheterie" and matches[0].score < ANSWER_THRESHOLD
+    reply = knowledge.answer("et des encombrants ?", NOW)
+    assert reply.source is None and reply.suggestions
+
+
+def test_a_question_of_weak_words_only_is_not_answered(example_knowledge: Knowledge) -> None:
+    # "temps" (time, weather) is in a question of the pack, but names no subject.
+    assert example_knowledge.matcher.search("quel temps fera-t-il demain ?")
+    assert example_knowledge.answer("quel temps fera-t-il demain ?", NOW).source is None
+
+
 def test_fallback_offers_close_entries(knowledge: Knowledge) -> None:
     reply = knowledge.answer("papiers pour mon enfant", NOW)
     if reply.source is None:
@@ -165,10 +180,14 @@ def _plain_search(matcher: FaqMatcher, terms: dict[str, float], limit: int) -> l
         focus = max(sum(idf[t] for t in s & query) / weight for s, weight in item.sentences)
         passage = max((sum(idf[t] for t in p & query) for p in item.passages), default=0.0)
         score = coverage + FOCUS_WEIGHT * focus + PASSAGE_WEIGHT * passage / total
+        if focus == 0:
+            score *= BODY_WEIGHT
         scored.append((score / (1 + FOCUS_WEIGHT + PASSAGE_WEIGHT), coverage, focus, item))
     scored.sort(key=itemgetter(0), reverse=True)
     if not scored:
         return []
+    if all(t in matcher.analyzer.weak_terms or t.isdigit() for t in terms):
+        scored = [(s * WEAK_IDF_SHARE, c, f, i) for s, c, f, i in scored]
     runner_up = scored[1][0] if len(scored) > 1 else 0.0
     closeness = runner_up / scored[0][0] if scored[0][0] else 0.0
     penalty = 1 - AMBIGUITY_PENALTY * max(0.0, closeness - AMBIGUITY_FROM)
