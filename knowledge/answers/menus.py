@@ -19,6 +19,11 @@ MENU_WORDS = (
     r"menus?|au menu|repas|manger|mangent|mangeront|mange|quoi|plat|plats|"
     r"qu est ce qu il y a|qu est ce qui|y a quoi|il y a quoi"
 )
+# A question on what to do about the canteen (cancel, enrol, pay) is the FAQ's, even dated.
+NOT_ABOUT_MENUS = (
+    r"annul\w*|desinscri\w*|inscri\w*|pay\w*|paie\w*|paiement|factur\w*|tarifs?|prix|"
+    r"coute\w*|reserv\w*|absent\w*|absence|malade|allergi\w*"
+)
 LABEL_WORDS = {"vegetarien": r"vegetariens?|vegetariennes?|veggie|vege|sans viande", "bio": r"bio",
                "local": r"locale?s?|local"}  # fmt: skip
 _NOT_DISH_WORDS = frozenset({
@@ -36,7 +41,7 @@ class MenuAnswers:
         self.canteen = canteen
 
     def is_about_menus(self, question: Question) -> bool:
-        if not question.says(CANTEEN_WORDS):
+        if not question.says(CANTEEN_WORDS) or question.says(NOT_ABOUT_MENUS):
             return False
         dated = question.when is not None or question.says(
             r"du jour|ce midi|aujourd hui|de la semaine|la semaine|cette semaine"

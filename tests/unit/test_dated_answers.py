@@ -216,3 +216,11 @@ def test_a_place_name_inside_a_street_name_is_not_the_street() -> None:
     assert streets.find("j'habite rue de la poste") == [Place("rue de la Poste", "bourg")]
     assert streets.find("ruedelaposte") == [Place("rue de la Poste", "bourg")]
     assert streets.find("les peupliers") == [Place("rue des Peupliers", "nord")]
+
+
+def test_what_to_do_about_a_meal_is_not_asking_the_menu(example_knowledge: Knowledge) -> None:
+    now = at("2026-12-14T10:00")
+    source, _ = ask(example_knowledge, "qu'est-ce qu'ils mangent à la cantine demain ?", now)
+    assert source == "menus"
+    source, _ = ask(example_knowledge, "ma fille est malade demain, j'annule son repas ?", now)
+    assert source != "menus"
