@@ -110,7 +110,6 @@ class FaqMatcher:
             weighted = tuple((s, sum(self._idf[t] for t in s) or 1.0) for s in sentences)
             indexed.append(_Indexed(entry, weighted, title, passages[position]))
         self._entries = tuple(indexed)
-        self._titles = {item.entry.id: item.title for item in indexed}
         self._title_postings = dict(title_postings)
         self._body_postings = dict(body_postings)
 
@@ -127,10 +126,6 @@ class FaqMatcher:
             analyzer.stem,
             known=[*analyzer.stopwords, *analyzer.abbreviations, *analyzer.known_words],
         )
-
-    def title_terms(self, entry: FaqEntry) -> frozenset[str]:
-        """The terms of an entry's question and variants."""
-        return self._titles.get(entry.id, frozenset())
 
     def query_terms(self, text: str) -> dict[str, float]:
         """The question's distinct terms, after typo correction, with their share of weight."""

@@ -61,8 +61,7 @@ class Knowledge:
             self._without_places(terms, read.places), limit=MAX_SUGGESTIONS + 1
         )
         confident = bool(matches) and matches[0].score >= ANSWER_THRESHOLD
-        best_says = self.matcher.title_terms(matches[0].entry) if confident else frozenset()
-        dated = self.dated.answer(read, context, confident, best_says)
+        dated = self.dated.answer(read, context, matches[0].entry if confident else None)
         if dated is not None:
             return dated
         if confident:
@@ -95,7 +94,7 @@ class Knowledge:
         resumed = Context(place=places[0])
         terms = self.matcher.query_terms(context.pending_question)
         read = self.dated.read(context.pending_question, now, terms)
-        return self.dated.answer(read, resumed, faq_confident=False)
+        return self.dated.answer(read, resumed, faq=None)
 
     def entry(self, entry_id: str) -> Reply | None:
         """The answer of one entry, as when a resident taps a suggestion."""

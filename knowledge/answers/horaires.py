@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, time
 
 from knowledge import phrases
@@ -9,6 +10,7 @@ from knowledge.analysis import Analyzer
 from knowledge.answers.question import Question
 from knowledge.calendars.opening import DayHours, OpeningCalendar
 from knowledge.pack.calendar_models import Service
+from knowledge.pack.models import FaqEntry
 
 HOURS_WORDS = (
     r"ouvert|ouverte|ouverts|ouvertes|ouvre|ouvrent|ouvrira|rouvre|rouvrent|rouvrira|reouverture|"
@@ -25,6 +27,7 @@ GENERIC_PLACE_WORDS = (
 )
 NOT_ABOUT_HOURS = r"inscriptions?|inscrire|tarifs?|prix|combien|coute|coutent|reservations?"
 MAX_DAYS = 16
+_GIVES_HOURS = re.compile(r"\b\d{1,2} ?h(?: ?\d{2})?\b")  # "9h", "14 h 30", "8h-12h"
 _PART_BOUNDS = {
     "matin": (time(0, 0), time(12, 0)),
     "midi": (time(11, 30), time(14, 0)),
@@ -57,9 +60,6 @@ class OpeningAnswers:
         self._distinctive = {
             service_id: terms - generic for service_id, terms in self._terms.items()
         }
-        self._hours_terms = frozenset(
-            term for term in analyzer.analyze("horaires") if term.startswith("~")
-        )
 
     def service_in(self, question: Question) -> Service | None:
         """The place the question names, by its name or aliases. With a date, a word of its
@@ -73,11 +73,11 @@ class OpeningAnswers:
                 best, best_score = service_id, score
         return self.services[best] if best is not None else None
 
-    def is_about_opening(self, question: Question, faq_says: frozenset[str] | None = None) -> bool:
+    def is_about_opening(self, question: Question, faq: FaqEntry | None) -> bool:
         """Whether the question asks when a place of the pack is open. Without a date, only
-        if no confident FAQ entry is about hours (`faq_says`: the terms of its questions;
-        None: one is confident, whatever it says): the mairie's entry says more than hours,
-        but "la médiathèque ouvre quand ?" is not answered by how to join it."""
+        if the FAQ entry that would answer (`faq`) gives no hours: the mairie's also says
+        where and how to reach it, but "la médiathèque ouvre quand ?" is not answered by how
+        to join it."""
         if not question.says(OPENING_WORDS) or self.service_in(question) is None:
             return False
         if question.says(NOT_ABOUT_HOURS):  # "quand ouvrent les inscriptions…"
@@ -88,9 +88,8 @@ class OpeningAnswers:
             or question.says(NOW_WORDS)
             or (
                 when is None
-                and faq_says is not None
-                and self._hours_terms.isdisjoint(faq_says)
                 and question.says(HOURS_WORDS)
+                and (faq is None or not _GIVES_HOURS.search(faq.answer))
             )
         )
 

@@ -22,7 +22,7 @@ from knowledge.calendars.collection import CollectionCalendar
 from knowledge.calendars.holidays import HolidayCalendar
 from knowledge.calendars.opening import OpeningCalendar
 from knowledge.dates import find_when, normalise
-from knowledge.pack.models import Pack
+from knowledge.pack.models import FaqEntry, Pack
 from knowledge.places import Place, StreetIndex
 from knowledge.reply import STREET_CHOICE, Context, Reply, Suggestion
 
@@ -61,15 +61,10 @@ class DatedAnswers:
         when = find_when(text, now, self.holidays)
         return Question(text, folded, terms, now, when, tuple(self.streets.find(text)))
 
-    def answer(
-        self,
-        question: Question,
-        context: Context,
-        faq_confident: bool,
-        faq_says: frozenset[str] = frozenset(),
-    ) -> Reply | None:
-        """A dated reply, or None when the FAQ should answer. `faq_says` holds the terms of
-        the questions of the FAQ entry that would answer, when one is confident."""
+    def answer(self, question: Question, context: Context, faq: FaqEntry | None) -> Reply | None:
+        """A dated reply, or None when the FAQ should answer (`faq`: the entry that would,
+        when the matcher is confident)."""
+        faq_confident = faq is not None
         collecte = self.collecte is not None and self.collecte.is_about_collection(question)
         if collecte and question.places:
             return self._collecte(question, context, faq_confident)
@@ -81,7 +76,7 @@ class DatedAnswers:
             reply = self._collecte(question, context, faq_confident)
             if reply is not None:
                 return reply
-        if self.opening is not None and self.opening.is_about_opening(question, faq_says):
+        if self.opening is not None and self.opening.is_about_opening(question, faq):
             return Reply(self.opening.answer(question), "horaires", 1.0)
         if self.agenda is not None and self.agenda.is_listing(question):
             return Reply(self.agenda.answer(question), "agenda", 1.0)
