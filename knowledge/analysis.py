@@ -16,6 +16,11 @@ from knowledge.morphology import infinitives
 from knowledge.text import words
 
 PHRASE_WORD_SHARE = 0.5
+# "ça ne marche plus", "marche pas", "fonctionne mal": broken, not the market ("marché" and
+# "marche" fold alike) nor a filler verb.
+_WORKS = frozenset({"marche", "marchent", "marchait", "fonctionne", "fonctionnent"})
+_NOT_BEFORE = frozenset({"ne", "n"})
+_NOT_AFTER = frozenset({"pas", "plus", "mal", "jamais"})
 SHORT_STEM = 5
 STEM_CACHE_LIMIT = 50_000
 
@@ -111,11 +116,8 @@ class Analyzer:
         return out
 
     def content(self, folded_words: Iterable[str]) -> list[str]:
-        return [
-            w
-            for w in self.expand(folded_words)
-            if w.isdigit() or (len(w) > 1 and w not in self.stopwords)
-        ]
+        expanded = _broken_read(self.expand(folded_words))
+        return [w for w in expanded if w.isdigit() or (len(w) > 1 and w not in self.stopwords)]
 
     def _key(self, phrase: str) -> tuple[str, ...]:
         return tuple(self.stem(w) for w in self.content(words(phrase)))
@@ -157,6 +159,19 @@ class Analyzer:
 
     def analyze_weighted(self, text: str) -> dict[str, float]:
         return self.weighted_terms(words(text))
+
+
+def _broken_read(folded_words: list[str]) -> list[str]:
+    """The words, with "marche" or "fonctionne" in a negation read as "panne"."""
+    if _WORKS.isdisjoint(folded_words):
+        return folded_words
+    out = list(folded_words)
+    for i, word in enumerate(out):
+        if word in _WORKS and (
+            (i > 0 and out[i - 1] in _NOT_BEFORE) or (i + 1 < len(out) and out[i + 1] in _NOT_AFTER)
+        ):
+            out[i] = "panne"
+    return out
 
 
 def _merge_groups(

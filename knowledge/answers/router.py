@@ -86,7 +86,7 @@ class DatedAnswers:
         assert self.collecte is not None
         named = question.places
         dated = question.when is not None and question.when.specific
-        asks = bool(self.collecte.streams_in(question)) and question.says(ASKS_WHEN)
+        asks = self.collecte.is_about_collection(question) and question.says(ASKS_WHEN)
         if not named and not dated and not asks:
             return None
         if not named and faq_confident and not dated and context.place is None:

@@ -101,3 +101,13 @@ def test_speller_restores_elisions_typed_without_apostrophe() -> None:
     assert speller.correct("lune") is None
     assert speller.correct("sport") is None
     assert speller.correct("quartier") is None
+
+
+def test_does_not_work_means_broken_not_the_market() -> None:
+    analyzer = Analyzer(builtin_lexicon())
+    broken = analyzer.analyze("panne")[0]
+    market = analyzer.analyze("le marché")[0]
+    for text in ("le lampadaire ne marche plus", "ça marche pas", "l'écran fonctionne mal"):
+        terms = analyzer.analyze(text)
+        assert broken in terms and market not in terms, (text, terms)
+    assert market in analyzer.analyze("le marché de Noël")
