@@ -8,6 +8,7 @@ that expressed it, so "OM", "ordures ménagères" and "poubelle" meet on the sam
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 
 import Stemmer
 
@@ -16,13 +17,39 @@ from knowledge.morphology import infinitives
 from knowledge.text import words
 
 PHRASE_WORD_SHARE = 0.5
-# "ça ne marche plus", "marche pas", "fonctionne mal": broken, not the market ("marché" and
-# "marche" fold alike) nor a filler verb.
-_WORKS = frozenset({"marche", "marchent", "marchait", "fonctionne", "fonctionnent"})
-_NOT_BEFORE = frozenset({"ne", "n"})
-_NOT_AFTER = frozenset({"pas", "plus", "mal", "jamais"})
 SHORT_STEM = 5
 STEM_CACHE_LIMIT = 50_000
+
+
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    """A word whose sense its neighbours decide: read as `meaning` when the word before is
+    one of `after` or the word after is one of `before`."""
+
+    forms: frozenset[str]
+    after: frozenset[str]
+    before: frozenset[str]
+    meaning: str
+
+
+_READINGS = (
+    # "ça ne marche plus", "marche pas", "fonctionne mal": broken, not the market ("marché"
+    # and "marche" fold alike) nor a filler verb
+    _Reading(
+        frozenset({"marche", "marchent", "marchait", "fonctionne", "fonctionnent"}),
+        frozenset({"ne", "n"}),
+        frozenset({"pas", "plus", "mal", "jamais"}),
+        "panne",
+    ),
+    # "s'il tombe", "elle est tombée": a fall, not a grave
+    _Reading(
+        frozenset({"tombe", "tombent", "tombee", "tombait", "tomber"}),
+        frozenset({"il", "elle", "on", "s", "qui", "je", "j", "tu", "ca", "est", "suis"}),
+        frozenset(),
+        "chute",
+    ),
+)
+_READ_FORMS = frozenset().union(*(reading.forms for reading in _READINGS))
 
 
 class Analyzer:
@@ -70,8 +97,11 @@ class Analyzer:
             for term, share in self.weighted_terms(words(topic)).items()
             if share == 1.0
         )
+        # Real words, never "corrected" into a word of the pack ("femme" is not "ferme").
         self.known_words = frozenset(
-            word for phrase in (*lexicon.weak, *lexicon.topics) for word in words(phrase)
+            word
+            for phrase in (*lexicon.weak, *lexicon.topics, *self.phrases_text)
+            for word in words(phrase)
         )
         # Weak words are matched on their bare stems: stop-word filtering must not drop them.
         self.weak_terms = frozenset(
@@ -116,7 +146,7 @@ class Analyzer:
         return out
 
     def content(self, folded_words: Iterable[str]) -> list[str]:
-        expanded = _broken_read(self.expand(folded_words))
+        expanded = _in_context(self.expand(folded_words))
         return [w for w in expanded if w.isdigit() or (len(w) > 1 and w not in self.stopwords)]
 
     def _key(self, phrase: str) -> tuple[str, ...]:
@@ -161,16 +191,18 @@ class Analyzer:
         return self.weighted_terms(words(text))
 
 
-def _broken_read(folded_words: list[str]) -> list[str]:
-    """The words, with "marche" or "fonctionne" in a negation read as "panne"."""
-    if _WORKS.isdisjoint(folded_words):
+def _in_context(folded_words: list[str]) -> list[str]:
+    """The words, those whose neighbours decide their sense replaced by it (`_READINGS`)."""
+    if _READ_FORMS.isdisjoint(folded_words):
         return folded_words
     out = list(folded_words)
-    for i, word in enumerate(out):
-        if word in _WORKS and (
-            (i > 0 and out[i - 1] in _NOT_BEFORE) or (i + 1 < len(out) and out[i + 1] in _NOT_AFTER)
-        ):
-            out[i] = "panne"
+    for i, word in enumerate(folded_words):
+        for reading in _READINGS:
+            if word in reading.forms and (
+                (i > 0 and folded_words[i - 1] in reading.after)
+                or (i + 1 < len(folded_words) and folded_words[i + 1] in reading.before)
+            ):
+                out[i] = reading.meaning
     return out
 
 

@@ -111,3 +111,10 @@ def test_does_not_work_means_broken_not_the_market() -> None:
         terms = analyzer.analyze(text)
         assert broken in terms and market not in terms, (text, terms)
     assert market in analyzer.analyze("le marché de Noël")
+
+
+def test_a_fall_is_not_a_grave() -> None:
+    analyzer = Analyzer(builtin_lexicon())
+    grave = analyzer.analyze("une tombe")[0]
+    assert grave not in analyzer.analyze("s'il tombe chez lui")
+    assert grave in analyzer.analyze("entretenir la tombe de mes parents")
