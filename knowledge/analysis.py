@@ -48,6 +48,13 @@ _READINGS = (
         frozenset(),
         "chute",
     ),
+    # "c'est permis ?", "ce n'est pas permis": allowed, not a permit
+    _Reading(
+        frozenset({"permis"}),
+        frozenset({"est", "ce", "pas", "sont", "soit", "etre", "interdit", "ou"}),
+        frozenset(),
+        "autorise",
+    ),
 )
 _READ_FORMS = frozenset().union(*(reading.forms for reading in _READINGS))
 

@@ -118,3 +118,12 @@ def test_a_fall_is_not_a_grave() -> None:
     grave = analyzer.analyze("une tombe")[0]
     assert grave not in analyzer.analyze("s'il tombe chez lui")
     assert grave in analyzer.analyze("entretenir la tombe de mes parents")
+
+
+def test_allowed_is_not_a_permit() -> None:
+    analyzer = Analyzer(builtin_lexicon())
+    allowed = analyzer.analyze("autorisé")[0]
+    permit = analyzer.analyze("permis")[0]
+    assert allowed in analyzer.analyze("brûler des feuilles, c'est permis ?")
+    assert permit not in analyzer.analyze("brûler des feuilles, c'est permis ?")
+    assert permit in analyzer.analyze("il faut un permis pour un abri ?")
