@@ -48,6 +48,13 @@ _READINGS = (
         frozenset(),
         "chute",
     ),
+    # "elle est garée", "mal garé": parked, not the railway station ("gare" and "garé" fold alike)
+    _Reading(
+        frozenset({"gare", "garee", "gares", "garees"}),
+        frozenset({"est", "suis", "sont", "mal", "bien", "etre", "etait", "reste", "toujours"}),
+        frozenset(),
+        "stationne",
+    ),
     # "c'est permis ?", "ce n'est pas permis": allowed, not a permit
     _Reading(
         frozenset({"permis"}),

@@ -127,3 +127,10 @@ def test_allowed_is_not_a_permit() -> None:
     assert allowed in analyzer.analyze("brûler des feuilles, c'est permis ?")
     assert permit not in analyzer.analyze("brûler des feuilles, c'est permis ?")
     assert permit in analyzer.analyze("il faut un permis pour un abri ?")
+
+
+def test_parked_is_not_the_station() -> None:
+    analyzer = Analyzer(builtin_lexicon())
+    parked = analyzer.analyze("stationner")[0]
+    assert parked in analyzer.analyze("une voiture est garée devant chez moi")
+    assert parked not in analyzer.analyze("le bus pour la gare")
