@@ -31,6 +31,10 @@ ASKS_WHEN = (
     r"collectee?s?|prochaine|reprend|maintenue?"
 )
 
+# The collection itself, named without a stream ("le camion poubelle passe quel jour ?");
+# not "bac" alone, which is also a sandpit or a flower box.
+COLLECTION_NAMED = r"collectes?|ramassages?|ramassee?s?|eboueurs?|poubelles?|camion poubelle"
+
 
 class DatedAnswers:
     """Router and answerers for the pack's calendars."""
@@ -86,7 +90,9 @@ class DatedAnswers:
         assert self.collecte is not None
         named = question.places
         dated = question.when is not None and question.when.specific
-        asks = self.collecte.is_about_collection(question) and question.says(ASKS_WHEN)
+        asks = (
+            bool(self.collecte.streams_in(question)) or question.says(COLLECTION_NAMED)
+        ) and question.says(ASKS_WHEN)
         if not named and not dated and not asks:
             return None
         if not named and faq_confident and not dated and context.place is None:

@@ -224,3 +224,11 @@ def test_what_to_do_about_a_meal_is_not_asking_the_menu(example_knowledge: Knowl
     assert source == "menus"
     source, _ = ask(example_knowledge, "ma fille est malade demain, j'annule son repas ?", now)
     assert source != "menus"
+
+
+def test_a_collection_question_without_street_asks_for_it(example_knowledge: Knowledge) -> None:
+    now = at("2026-12-14T10:00")
+    reply = example_knowledge.answer("Le camion poubelle passe quel jour dans mon quartier ?", now)
+    assert reply.source == "collecte" and reply.awaiting_street
+    reply = example_knowledge.answer("quand le bac à sable du square sera nettoyé ?", now)
+    assert reply.source != "collecte"
