@@ -14,6 +14,7 @@ import pytest
 from bot.dispatcher import Dispatcher
 from bot.messages import Address, Inbound
 from knowledge.places import Place, StreetIndex
+from knowledge.reply import Context, Reply
 from knowledge.snapshot import Knowledge
 from knowledge.text import fold
 
@@ -227,8 +228,13 @@ def test_what_to_do_about_a_meal_is_not_asking_the_menu(example_knowledge: Knowl
 
 
 def test_a_collection_question_without_street_asks_for_it(example_knowledge: Knowledge) -> None:
-    now = at("2026-12-14T10:00")
-    reply = example_knowledge.answer("Le camion poubelle passe quel jour dans mon quartier ?", now)
-    assert reply.source == "collecte" and reply.awaiting_street
-    reply = example_knowledge.answer("quand le bac à sable du square sera nettoyé ?", now)
-    assert reply.source != "collecte"
+    """When no FAQ entry answers with confidence, the router asks for the street."""
+    dated, now = example_knowledge.dated, at("2026-12-14T10:00")
+
+    def routed(text: str) -> Reply | None:
+        terms = example_knowledge.matcher.query_terms(text)
+        return dated.answer(dated.read(text, now, terms), Context(), faq=None)
+
+    reply = routed("Le camion poubelle passe quel jour dans mon quartier ?")
+    assert reply is not None and reply.source == "collecte" and reply.awaiting_street
+    assert routed("quand le bac à sable du square sera nettoyé ?") is None
