@@ -55,6 +55,13 @@ _READINGS = (
         frozenset(),
         "stationne",
     ),
+    # "g plu d'argent", "ya plu": SMS for "plus", not the PLU
+    _Reading(
+        frozenset({"plu"}),
+        frozenset({"g", "ya", "y", "n", "ne", "jai", "j", "ai"}),
+        frozenset({"rien", "personne", "jamais", "dargent", "deau"}),
+        "plus",
+    ),
     # "c'est permis ?", "ce n'est pas permis": allowed, not a permit
     _Reading(
         frozenset({"permis"}),
@@ -160,7 +167,7 @@ class Analyzer:
         return out
 
     def content(self, folded_words: Iterable[str]) -> list[str]:
-        expanded = _in_context(self.expand(folded_words))
+        expanded = self.expand(_in_context(list(folded_words)))
         return [w for w in expanded if w.isdigit() or (len(w) > 1 and w not in self.stopwords)]
 
     def _key(self, phrase: str) -> tuple[str, ...]:

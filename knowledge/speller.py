@@ -76,7 +76,12 @@ class Speller:
         rest = word[1:]
         if word[0] == "j" and rest[0] not in _VOWELS and rest in self._known:
             return rest
-        if word[0] in _ELIDED and rest[0] in _VOWELS and len(rest) >= 3 and rest in self._counts:
+        if word[0] not in _ELIDED or rest[0] not in _VOWELS:
+            return None
+        if len(rest) >= 3 and rest in self._counts:
+            return rest
+        # "davoir", "jaimerais": a stop-word behind d', j', n', m', t', s' (not l': "lavoir")
+        if word[0] != "l" and len(rest) >= 4 and rest in self._known:
             return rest
         return None
 

@@ -68,7 +68,9 @@ class OpeningAnswers:
         names = self._terms if question.when is not None else self._distinctive
         best, best_score = None, 0.0
         for service_id, terms in names.items():
-            score = sum(question.terms.get(t, 0.0) for t in terms)
+            # a word that is only part of another phrase ("nationale" of the identity card)
+            # names no place
+            score = sum(share for t in terms if (share := question.terms.get(t, 0.0)) == 1.0)
             if score > best_score:
                 best, best_score = service_id, score
         return self.services[best] if best is not None else None

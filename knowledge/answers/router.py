@@ -28,7 +28,7 @@ from knowledge.reply import STREET_CHOICE, Context, Reply, Suggestion
 
 ASKS_WHEN = (
     r"quand|quel jour|quels jours|quelle date|c est quand|passe|passent|ramasse|ramassee?s?|"
-    r"collectee?s?|prochaine|reprend|maintenue?"
+    r"collectee?s?|prochaine|reprend|maintenue?|kan|kand|qd|qnd|kel jour"
 )
 
 # The collection itself, named without a stream ("le camion poubelle passe quel jour ?");

@@ -101,6 +101,10 @@ def test_speller_restores_elisions_typed_without_apostrophe() -> None:
     assert speller.correct("lune") is None
     assert speller.correct("sport") is None
     assert speller.correct("quartier") is None
+    # A stop-word behind d', j'…: "davoir" is "d'avoir"; but "lavoir" is a word of its own.
+    speller = Speller(vocabulary, stem=lambda w: w[:6], known=["avoir", "aimerais"])
+    assert speller.correct("davoir") == "avoir" and speller.correct("jaimerais") == "aimerais"
+    assert speller.correct("lavoir") is None
 
 
 def test_does_not_work_means_broken_not_the_market() -> None:
@@ -134,3 +138,10 @@ def test_parked_is_not_the_station() -> None:
     parked = analyzer.analyze("stationner")[0]
     assert parked in analyzer.analyze("une voiture est garée devant chez moi")
     assert parked not in analyzer.analyze("le bus pour la gare")
+
+
+def test_plu_in_sms_is_plus() -> None:
+    analyzer = Analyzer(builtin_lexicon())
+    plu = analyzer.analyze("plan local d'urbanisme")[0]
+    assert plu not in analyzer.analyze("g plu d'argent pour manger")
+    assert plu in analyzer.analyze("où voir le PLU de la commune ?")
