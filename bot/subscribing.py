@@ -38,6 +38,9 @@ _UNSUBSCRIBE_WORDS = frozenset(
     {"desabonner", "desabonne", "desabonnee", "desabonnement", "desinscrire", "desinscris",
      "desinscrit", "desactiver"}
 )  # fmt: skip
+# Also said of the electoral roll, the canteen or a club: these mean the notices only when
+# nothing else is named ("me désinscrire des alertes", not "… des listes électorales ?").
+_UNREGISTER_WORDS = frozenset({"desinscrire", "desinscris", "desinscrit"})
 _NEGATIONS = ("ne plus", "n plus", "arreter", "arrete", "arretez", "stopper", "plus recevoir")
 _FILLER = frozenset(
     {"je", "veux", "voudrais", "me", "m", "moi", "de", "des", "du", "la", "le", "les", "au",
@@ -102,6 +105,8 @@ _BUILTIN = (
     ),
 )
 
+_TOPIC_WORDS = frozenset().union(*(topic.words for topic in _BUILTIN))
+
 
 def topics_of(knowledge: Knowledge) -> dict[str, Topic]:
     """Crieur's topics and the pack's event tags, by name."""
@@ -138,14 +143,19 @@ class SubscriptionDialog:
         folded = words(text)
         present = set(folded)
         joined = " " + " ".join(folded) + " "
-        if present & _UNSUBSCRIBE_WORDS or (
-            any(f" {negation} " in joined for negation in _NEGATIONS)
-            and present & (_SUBSCRIBE_WORDS | {"messages", "message", "alertes", "rappels"})
+        asks = text.rstrip().endswith("?") or (folded and folded[0] in _QUESTION_WORDS)
+        unregisters = present & _UNREGISTER_WORDS and not (asks or _names_another_subject(text))
+        if (
+            present & (_UNSUBSCRIBE_WORDS - _UNREGISTER_WORDS)
+            or unregisters
+            or (
+                any(f" {negation} " in joined for negation in _NEGATIONS)
+                and present & (_SUBSCRIBE_WORDS | {"messages", "message", "alertes", "rappels"})
+            )
         ):
             return "unsubscribe"
         if not present & _SUBSCRIBE_WORDS:
             return None
-        asks = text.rstrip().endswith("?") or (folded and folded[0] in _QUESTION_WORDS)
         if asks and not present & _EXPLICIT:  # "qui prévenir pour les poubelles ?" is a question
             return None
         topics = [t for t in _BUILTIN if present & t.words]
@@ -303,6 +313,11 @@ def _street_part(text: str, topic: Topic) -> str:
         and not word.startswith("/")
     ]
     return " ".join(kept).strip(" ,.;:!?")
+
+
+def _names_another_subject(text: str) -> bool:
+    """Whether the sentence names something else than Crieur's topics ("listes électorales")."""
+    return bool(set(words(text)) - _UNSUBSCRIBE_WORDS - _SUBSCRIBE_WORDS - _FILLER - _TOPIC_WORDS)
 
 
 def _mentions_unknown_topic(text: str) -> bool:

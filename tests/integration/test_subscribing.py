@@ -71,6 +71,19 @@ async def test_a_question_about_the_canteen_is_not_a_subscription(dispatcher: Di
     assert await _topics(dispatcher) == []
 
 
+async def test_leaving_the_electoral_roll_is_not_unsubscribing(dispatcher: Dispatcher) -> None:
+    await _say(dispatcher, "/abonner alertes")
+    for text in (
+        "Je déménage, dois-je me désinscrire des listes électorales ?",
+        "je veux désinscrire mon fils de la cantine",
+    ):
+        answer = await _say(dispatcher, text)
+        assert answer.source != "abonnement", text
+    assert await _topics(dispatcher) == [("alertes", "")]
+    await _say(dispatcher, "désinscrire des alertes svp")
+    assert await _topics(dispatcher) == []
+
+
 async def test_unknown_topic_and_street_say_what_exists(dispatcher: Dispatcher) -> None:
     answer = await _say(dispatcher, "/abonner piscine")
     assert "collecte" in answer.text and "cantine" in answer.text and "fete" in answer.text
