@@ -62,6 +62,13 @@ _READINGS = (
         frozenset({"rien", "personne", "jamais", "dargent", "deau"}),
         "plus",
     ),
+    # "c'est combien ?", "ça fait combien": a price, where "combien de jours" is not
+    _Reading(
+        frozenset({"combien", "cb", "cmb", "cbn", "cbien"}),
+        frozenset({"est", "c", "ca", "sa", "fait", "font", "coute", "coutent", "payer", "paie"}),
+        frozenset({"ca", "sa", "coute", "coutent", "pour", "par", "le", "la", "les"}),
+        "tarif",
+    ),
     # "c'est permis ?", "ce n'est pas permis": allowed, not a permit
     _Reading(
         frozenset({"permis"}),

@@ -145,3 +145,11 @@ def test_plu_in_sms_is_plus() -> None:
     plu = analyzer.analyze("plan local d'urbanisme")[0]
     assert plu not in analyzer.analyze("g plu d'argent pour manger")
     assert plu in analyzer.analyze("où voir le PLU de la commune ?")
+
+
+def test_how_much_is_a_price_but_not_how_many_days() -> None:
+    analyzer = Analyzer(builtin_lexicon())
+    price = analyzer.analyze("tarif")[0]
+    assert price in analyzer.analyze("la cantine c'est combien ?")
+    assert price in analyzer.analyze("cb ça coûte le composteur")
+    assert price not in analyzer.analyze("combien de jours pour déclarer une naissance ?")
