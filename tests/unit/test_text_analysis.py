@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from knowledge.analysis import STEM_CACHE_LIMIT, Analyzer
+from knowledge.analysis import STEM_CACHE_LIMIT, Analyzer, _merge_groups
 from knowledge.lexicon import Lexicon, builtin_lexicon
 from knowledge.speller import Speller
 from knowledge.text import FOLD_CACHE_MAX_CHARS, FOLD_CACHE_SIZE, _fold_recent, fold, words
@@ -69,6 +69,17 @@ def test_short_stems_do_not_conflate_synonyms() -> None:
     analyzer = Analyzer(lexicon)
     assert "~tarif" in analyzer.analyze("montant")
     assert "~tarif" not in analyzer.analyze("monter une association")
+
+
+def test_no_two_builtin_synonym_groups_share_a_stem() -> None:
+    """Groups sharing a stem are merged (see french.yaml): in Crieur's own list, that is
+    always a mistake ("saler" would join snow to dirt through "sale")."""
+    lexicon = builtin_lexicon()
+    analyzer = Analyzer(lexicon)
+    merged = _merge_groups(list(lexicon.synonyms), analyzer._key)
+    assert len(merged) == len(lexicon.synonyms), [
+        group for group in merged if tuple(group) not in set(lexicon.synonyms)
+    ]
 
 
 def test_pack_synonyms_extend_builtin_groups() -> None:
