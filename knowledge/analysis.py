@@ -24,12 +24,23 @@ STEM_CACHE_LIMIT = 50_000
 @dataclass(frozen=True, slots=True)
 class _Reading:
     """A word whose sense its neighbours decide: read as `meaning` when the word before is
-    one of `after` or the word after is one of `before`."""
+    one of `after`, or the word after is one of `before` (and, if `then` is given, the word
+    after that one of `then`)."""
 
     forms: frozenset[str]
     after: frozenset[str]
     before: frozenset[str]
     meaning: str
+    then: frozenset[str] = frozenset()
+
+    def reads(self, words: list[str], i: int) -> bool:
+        if words[i] not in self.forms:
+            return False
+        if i > 0 and words[i - 1] in self.after:
+            return True
+        if i + 1 >= len(words) or words[i + 1] not in self.before:
+            return False
+        return not self.then or (i + 2 < len(words) and words[i + 2] in self.then)
 
 
 _READINGS = (
@@ -40,6 +51,22 @@ _READINGS = (
         frozenset({"ne", "n"}),
         frozenset({"pas", "plus", "mal", "jamais"}),
         "panne",
+    ),
+    # "il n'y a plus d'eau", "pas d'eau chaude": the water is cut off
+    _Reading(
+        frozenset({"plus", "pas", "pu"}),
+        frozenset(),
+        frozenset({"d", "de"}),
+        "coupure",
+        frozenset({"eau"}),
+    ),
+    # "plus de lumière dans la rue": the lighting is broken
+    _Reading(
+        frozenset({"plus", "pas", "pu"}),
+        frozenset(),
+        frozenset({"d", "de"}),
+        "panne",
+        frozenset({"lumiere", "eclairage"}),
     ),
     # "s'il tombe", "elle est tombée": a fall, not a grave
     _Reading(
@@ -224,12 +251,9 @@ def _in_context(folded_words: list[str]) -> list[str]:
     if _READ_FORMS.isdisjoint(folded_words):
         return folded_words
     out = list(folded_words)
-    for i, word in enumerate(folded_words):
+    for i in range(len(folded_words)):
         for reading in _READINGS:
-            if word in reading.forms and (
-                (i > 0 and folded_words[i - 1] in reading.after)
-                or (i + 1 < len(folded_words) and folded_words[i + 1] in reading.before)
-            ):
+            if reading.reads(folded_words, i):
                 out[i] = reading.meaning
     return out
 

@@ -164,3 +164,10 @@ def test_how_much_is_a_price_but_not_how_many_days() -> None:
     assert price in analyzer.analyze("la cantine c'est combien ?")
     assert price in analyzer.analyze("cb ça coûte le composteur")
     assert price not in analyzer.analyze("combien de jours pour déclarer une naissance ?")
+
+
+def test_no_more_water_is_a_cut() -> None:
+    analyzer = Analyzer(builtin_lexicon())
+    cut = analyzer.analyze("coupure d'eau")[0]
+    assert cut in analyzer.analyze("il n'y a plus d'eau chez moi")
+    assert cut not in analyzer.analyze("ma facture d'eau est plus chère")
