@@ -68,6 +68,14 @@ _READINGS = (
         "panne",
         frozenset({"lumiere", "eclairage"}),
     ),
+    # "une voiture qui ne bouge plus depuis des semaines": a car left parked
+    _Reading(
+        frozenset({"bouge", "bougent", "bougee"}),
+        frozenset(),
+        frozenset({"pas", "plus", "jamais"}),
+        "ventouse",
+        frozenset({"depuis"}),
+    ),
     # "s'il tombe", "elle est tombée": a fall, not a grave
     _Reading(
         frozenset({"tombe", "tombent", "tombee", "tombait", "tomber"}),

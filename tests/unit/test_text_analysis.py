@@ -171,3 +171,10 @@ def test_no_more_water_is_a_cut() -> None:
     cut = analyzer.analyze("coupure d'eau")[0]
     assert cut in analyzer.analyze("il n'y a plus d'eau chez moi")
     assert cut not in analyzer.analyze("ma facture d'eau est plus chère")
+
+
+def test_a_car_that_has_not_moved_for_weeks_is_left_parked() -> None:
+    analyzer = Analyzer(builtin_lexicon())
+    left = analyzer.analyze("voiture ventouse")[0]
+    assert left in analyzer.analyze("une voiture qui ne bouge plus depuis un mois")
+    assert left not in analyzer.analyze("je ne bouge pas de chez moi samedi")
