@@ -76,6 +76,8 @@ _READINGS = (
         "ventouse",
         frozenset({"depuis"}),
     ),
+    # "elle est en fauteuil": in a wheelchair
+    _Reading(frozenset({"fauteuil"}), frozenset({"en"}), frozenset(), "handicape"),
     # "s'il tombe", "elle est tombée": a fall, not a grave
     _Reading(
         frozenset({"tombe", "tombent", "tombee", "tombait", "tomber"}),

@@ -178,3 +178,10 @@ def test_a_car_that_has_not_moved_for_weeks_is_left_parked() -> None:
     left = analyzer.analyze("voiture ventouse")[0]
     assert left in analyzer.analyze("une voiture qui ne bouge plus depuis un mois")
     assert left not in analyzer.analyze("je ne bouge pas de chez moi samedi")
+
+
+def test_in_a_wheelchair() -> None:
+    analyzer = Analyzer(builtin_lexicon())
+    disabled = analyzer.analyze("handicapé")[0]
+    assert disabled in analyzer.analyze("ma mère est en fauteuil")
+    assert disabled not in analyzer.analyze("un fauteuil à donner")
