@@ -8,113 +8,16 @@ that expressed it, so "OM", "ordures ménagères" and "poubelle" meet on the sam
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 
 import Stemmer
 
-from knowledge.lexicon import Lexicon
+from knowledge.lexicon import Lexicon, Reading
 from knowledge.morphology import infinitives
 from knowledge.text import words
 
 PHRASE_WORD_SHARE = 0.5
 SHORT_STEM = 5
 STEM_CACHE_LIMIT = 50_000
-
-
-@dataclass(frozen=True, slots=True)
-class _Reading:
-    """A word whose sense its neighbours decide: read as `meaning` when the word before is
-    one of `after`, or the word after is one of `before` (and, if `then` is given, the word
-    after that one of `then`)."""
-
-    forms: frozenset[str]
-    after: frozenset[str]
-    before: frozenset[str]
-    meaning: str
-    then: frozenset[str] = frozenset()
-
-    def reads(self, words: list[str], i: int) -> bool:
-        if words[i] not in self.forms:
-            return False
-        if i > 0 and words[i - 1] in self.after:
-            return True
-        if i + 1 >= len(words) or words[i + 1] not in self.before:
-            return False
-        return not self.then or (i + 2 < len(words) and words[i + 2] in self.then)
-
-
-_READINGS = (
-    # "ça ne marche plus", "marche pas", "fonctionne mal": broken, not the market ("marché"
-    # and "marche" fold alike) nor a filler verb
-    _Reading(
-        frozenset({"marche", "marchent", "marchait", "fonctionne", "fonctionnent"}),
-        frozenset({"ne", "n"}),
-        frozenset({"pas", "plus", "mal", "jamais"}),
-        "panne",
-    ),
-    # "il n'y a plus d'eau", "pas d'eau chaude": the water is cut off
-    _Reading(
-        frozenset({"plus", "pas", "pu"}),
-        frozenset(),
-        frozenset({"d", "de"}),
-        "coupure",
-        frozenset({"eau"}),
-    ),
-    # "plus de lumière dans la rue": the lighting is broken
-    _Reading(
-        frozenset({"plus", "pas", "pu"}),
-        frozenset(),
-        frozenset({"d", "de"}),
-        "panne",
-        frozenset({"lumiere", "eclairage"}),
-    ),
-    # "une voiture qui ne bouge plus depuis des semaines": a car left parked
-    _Reading(
-        frozenset({"bouge", "bougent", "bougee"}),
-        frozenset(),
-        frozenset({"pas", "plus", "jamais"}),
-        "ventouse",
-        frozenset({"depuis"}),
-    ),
-    # "elle est en fauteuil": in a wheelchair
-    _Reading(frozenset({"fauteuil"}), frozenset({"en"}), frozenset(), "handicape"),
-    # "s'il tombe", "elle est tombée": a fall, not a grave
-    _Reading(
-        frozenset({"tombe", "tombent", "tombee", "tombait", "tomber"}),
-        frozenset({"il", "elle", "on", "s", "qui", "je", "j", "tu", "ca", "est", "suis"}),
-        frozenset(),
-        "chute",
-    ),
-    # "elle est garée", "mal garé": parked, not the railway station ("gare" and "garé" fold alike)
-    _Reading(
-        frozenset({"gare", "garee", "gares", "garees"}),
-        frozenset({"est", "suis", "sont", "mal", "bien", "etre", "etait", "reste", "toujours"}),
-        frozenset(),
-        "stationne",
-    ),
-    # "g plu d'argent", "ya plu": SMS for "plus", not the PLU
-    _Reading(
-        frozenset({"plu"}),
-        frozenset({"g", "ya", "y", "n", "ne", "jai", "j", "ai"}),
-        frozenset({"rien", "personne", "jamais", "dargent", "deau"}),
-        "plus",
-    ),
-    # "c'est combien ?", "ça fait combien": a price, where "combien de jours" is not
-    _Reading(
-        frozenset({"combien", "cb", "cmb", "cbn", "cbien"}),
-        frozenset({"est", "c", "ca", "sa", "fait", "font", "coute", "coutent", "payer", "paie"}),
-        frozenset({"ca", "sa", "coute", "coutent", "pour", "par", "le", "la", "les"}),
-        "tarif",
-    ),
-    # "c'est permis ?", "ce n'est pas permis": allowed, not a permit
-    _Reading(
-        frozenset({"permis"}),
-        frozenset({"est", "ce", "pas", "sont", "soit", "etre", "interdit", "ou"}),
-        frozenset(),
-        "autorise",
-    ),
-)
-_READ_FORMS = frozenset().union(*(reading.forms for reading in _READINGS))
 
 
 class Analyzer:
@@ -128,6 +31,8 @@ class Analyzer:
     ) -> None:
         self.stopwords = lexicon.stopwords | frozenset(extra_stopwords)
         self.abbreviations = lexicon.abbreviations
+        self.readings = lexicon.readings
+        self._read_words = frozenset().union(*(reading.words for reading in self.readings))
         self._stemmer = Stemmer.Stemmer("french")
         self._stems: dict[str, str] = {}
         self._concepts: dict[str, str | None] = {}  # memo of `_single_word`
@@ -211,7 +116,10 @@ class Analyzer:
         return out
 
     def content(self, folded_words: Iterable[str]) -> list[str]:
-        expanded = self.expand(_in_context(list(folded_words)))
+        listed = list(folded_words)
+        if not self._read_words.isdisjoint(listed):
+            listed = _in_context(listed, self.readings)
+        expanded = self.expand(listed)
         return [w for w in expanded if w.isdigit() or (len(w) > 1 and w not in self.stopwords)]
 
     def _key(self, phrase: str) -> tuple[str, ...]:
@@ -256,13 +164,11 @@ class Analyzer:
         return self.weighted_terms(words(text))
 
 
-def _in_context(folded_words: list[str]) -> list[str]:
-    """The words, those whose neighbours decide their sense replaced by it (`_READINGS`)."""
-    if _READ_FORMS.isdisjoint(folded_words):
-        return folded_words
+def _in_context(folded_words: list[str], readings: tuple[Reading, ...]) -> list[str]:
+    """The words, those whose neighbours decide their sense replaced by it."""
     out = list(folded_words)
     for i in range(len(folded_words)):
-        for reading in _READINGS:
+        for reading in readings:
             if reading.reads(folded_words, i):
                 out[i] = reading.meaning
     return out

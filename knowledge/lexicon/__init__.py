@@ -18,6 +18,29 @@ from knowledge.text import fold, words
 
 
 @dataclass(frozen=True, slots=True)
+class Reading:
+    """A word whose sense its neighbours decide (folded): read as `meaning` when the word
+    before it is one of `after`, or the word after it one of `before` (and, if `then` is
+    given, the next word one of `then`)."""
+
+    words: frozenset[str]
+    after: frozenset[str]
+    before: frozenset[str]
+    meaning: str
+    then: frozenset[str] = frozenset()
+
+    def reads(self, folded_words: list[str], i: int) -> bool:
+        """Whether `folded_words[i]` takes this reading's sense."""
+        if folded_words[i] not in self.words:
+            return False
+        if i > 0 and folded_words[i - 1] in self.after:
+            return True
+        if i + 1 >= len(folded_words) or folded_words[i + 1] not in self.before:
+            return False
+        return not self.then or (i + 2 < len(folded_words) and folded_words[i + 2] in self.then)
+
+
+@dataclass(frozen=True, slots=True)
 class Lexicon:
     """Folded word lists used to analyse French questions."""
 
@@ -26,6 +49,7 @@ class Lexicon:
     synonyms: tuple[tuple[str, ...], ...]
     topics: tuple[str, ...] = ()  # words that name a precise subject (see weights.yaml)
     weak: tuple[str, ...] = ()  # words that qualify a question without being its subject
+    readings: tuple[Reading, ...] = ()  # words their neighbours give a sense to
 
 
 def _parse(data: dict[str, object], weights: dict[str, object] | None = None) -> Lexicon:
@@ -45,7 +69,33 @@ def _parse(data: dict[str, object], weights: dict[str, object] | None = None) ->
         groups,
         tuple(_strings(weights.get("topics"))),
         tuple(_strings(weights.get("weak"))),
+        _readings(data.get("readings")),
     )
+
+
+def _readings(value: object) -> tuple[Reading, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise ValueError("lexicon: 'readings' must be a list of mappings")
+    readings = []
+    for number, item in enumerate(value, 1):
+        if not item.get("words") or not item.get("meaning"):
+            raise ValueError(f"lexicon: reading {number} needs 'words' and 'meaning'")
+        readings.append(
+            Reading(
+                words=_folded(item.get("words")),
+                after=_folded(item.get("after")),
+                before=_folded(item.get("before")),
+                meaning=fold(str(item["meaning"])),
+                then=_folded(item.get("then")),
+            )
+        )
+    return tuple(readings)
+
+
+def _folded(value: object) -> frozenset[str]:
+    return frozenset(fold(word) for word in _strings(value))
 
 
 def _strings(value: object) -> list[str]:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
+
 from knowledge.analysis import STEM_CACHE_LIMIT, Analyzer, _merge_groups
-from knowledge.lexicon import Lexicon, builtin_lexicon
+from knowledge.lexicon import Lexicon, _parse, builtin_lexicon
 from knowledge.speller import Speller
 from knowledge.text import FOLD_CACHE_MAX_CHARS, FOLD_CACHE_SIZE, _fold_recent, fold, words
 
@@ -185,3 +187,11 @@ def test_in_a_wheelchair() -> None:
     disabled = analyzer.analyze("handicapé")[0]
     assert disabled in analyzer.analyze("ma mère est en fauteuil")
     assert disabled not in analyzer.analyze("un fauteuil à donner")
+
+
+def test_readings_are_read_from_the_lexicon_file() -> None:
+    lexicon = _parse({"readings": [{"words": ["Marché"], "before": ["pas"], "meaning": "Panne"}]})
+    assert lexicon.readings[0].words == {"marche"} and lexicon.readings[0].meaning == "panne"
+    with pytest.raises(ValueError, match="reading 1 needs 'words' and 'meaning'"):
+        _parse({"readings": [{"words": ["marche"]}]})
+    assert _parse({}).readings == ()
