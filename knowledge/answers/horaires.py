@@ -102,10 +102,10 @@ class OpeningAnswers:
         name = phrases.capital(service.name)
         when = question.when
         today = question.today
-        if (when is None or not when.specific) and not question.says(NOW_WORDS):
-            week = [calendar.day(date.fromordinal(today.toordinal() + n)) for n in range(7)]
-            return self._period(name, week, today, calendar)
         if when is None or not when.specific:
+            if not question.says(NOW_WORDS):  # "horaires de la poste ?": the coming week
+                week = [calendar.day(date.fromordinal(today.toordinal() + n)) for n in range(7)]
+                return self._period(name, week, today, calendar)
             current = calendar.day(today)
             if current.is_open and not question.says(r"rouvre|rouvrent|rouvrira|reouverture"):
                 return self._open(name, current, today)
