@@ -23,6 +23,7 @@ from bot.store.schema import (
     conversations,
     deliveries,
     notices,
+    of_address,
     push_subscriptions,
     questions,
     sent_messages,
@@ -46,12 +47,7 @@ async def export(store: Store, address: Address) -> dict[str, Any]:
     """Everything Crieur keeps about one address, as JSON-ready data."""
     async with store.connect() as connection:
         subscriber = (
-            await connection.execute(
-                select(subscribers).where(
-                    subscribers.c.channel == address.channel,
-                    subscribers.c.chat_id == address.chat_id,
-                )
-            )
+            await connection.execute(select(subscribers).where(of_address(subscribers, address)))
         ).first()
         found: dict[str, Any] = {
             "adresse": f"{address.channel}:{address.chat_id}",
@@ -106,10 +102,7 @@ async def export(store: Store, address: Address) -> dict[str, Any]:
             found["notification_navigateur"] = endpoint
         conversation = (
             await connection.execute(
-                select(conversations).where(
-                    conversations.c.channel == address.channel,
-                    conversations.c.chat_id == address.chat_id,
-                )
+                select(conversations).where(of_address(conversations, address))
             )
         ).first()
         if conversation is not None:  # only kept when several processes share the store
@@ -125,17 +118,11 @@ async def erase(store: Store, address: Address) -> bool:
     """Erase the address: subscriber, topics, consents, pending deliveries, channel state."""
     async with store.begin() as connection:
         result = await connection.execute(
-            delete(subscribers).where(
-                subscribers.c.channel == address.channel,
-                subscribers.c.chat_id == address.chat_id,
-            )
+            delete(subscribers).where(of_address(subscribers, address))
         )
         erased = (result.rowcount or 0) > 0
         done = await connection.execute(
-            delete(conversations).where(
-                conversations.c.channel == address.channel,
-                conversations.c.chat_id == address.chat_id,
-            )
+            delete(conversations).where(of_address(conversations, address))
         )
         erased = erased or (done.rowcount or 0) > 0
         if address.channel == "whatsapp":

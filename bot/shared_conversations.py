@@ -16,7 +16,7 @@ from sqlalchemy import delete, select
 from bot.conversations import IDLE_AFTER, next_context
 from bot.messages import Address
 from bot.store import Store, insert_for
-from bot.store.schema import conversations
+from bot.store.schema import conversations, of_address
 from knowledge.places import Place
 from knowledge.reply import Context, Reply
 
@@ -32,10 +32,7 @@ class StoredConversations:
         async with self.store.connect() as connection:
             row = (
                 await connection.execute(
-                    select(conversations).where(
-                        conversations.c.channel == address.channel,
-                        conversations.c.chat_id == address.chat_id,
-                    )
+                    select(conversations).where(of_address(conversations, address))
                 )
             ).first()
         if row is None or now - row.seen_at > self._idle_after:
@@ -52,10 +49,7 @@ class StoredConversations:
         async with self.store.begin() as connection:
             if after == Context():
                 await connection.execute(
-                    delete(conversations).where(
-                        conversations.c.channel == address.channel,
-                        conversations.c.chat_id == address.chat_id,
-                    )
+                    delete(conversations).where(of_address(conversations, address))
                 )
                 return
             values = {

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.messages import Address
 from bot.store import Store, insert_for
-from bot.store.schema import consents, subscribers, subscriptions
+from bot.store.schema import consents, of_address, subscribers, subscriptions
 
 MAX_WORDS = 500  # characters of the resident's words kept in the consent record
 
@@ -102,8 +102,7 @@ class Subscriptions:
                     subscriptions.c.created_at,
                 )
                 .join(subscribers, subscribers.c.id == subscriptions.c.subscriber_id)
-                .where(subscribers.c.channel == address.channel)
-                .where(subscribers.c.chat_id == address.chat_id)
+                .where(of_address(subscribers, address))
                 .order_by(subscriptions.c.created_at, subscriptions.c.id)
             )
             return [Subscription(*row) for row in result]
@@ -112,18 +111,14 @@ class Subscriptions:
         """Forget the address entirely: subscriptions, consent records, pending notices."""
         async with self.store.begin() as connection:
             result = await connection.execute(
-                delete(subscribers)
-                .where(subscribers.c.channel == address.channel)
-                .where(subscribers.c.chat_id == address.chat_id)
+                delete(subscribers).where(of_address(subscribers, address))
             )
         return (result.rowcount or 0) > 0
 
     async def _subscriber(
         self, connection: AsyncConnection, address: Address, at: datetime, create: bool
     ) -> int | None:
-        where = (subscribers.c.channel == address.channel) & (
-            subscribers.c.chat_id == address.chat_id
-        )
+        where = of_address(subscribers, address)
         found = await connection.scalar(select(subscribers.c.id).where(where))
         if found is not None:
             values = {"last_seen_at": at, "active": True} if create else {"last_seen_at": at}

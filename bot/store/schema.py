@@ -8,7 +8,7 @@ and always come back timezone-aware, on SQLite as on PostgreSQL.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     BigInteger,
@@ -27,6 +27,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
+
+if TYPE_CHECKING:
+    from sqlalchemy.sql.elements import ColumnElement
+
+    from bot.messages import Address
 
 SCHEMA_REVISION = "0004"  # the latest Alembic revision in migrations/versions (a test checks it)
 
@@ -258,3 +263,8 @@ conversations = Table(
     Column("pending_question", Text, nullable=True),  # asked before the bot asked the street
     Column("seen_at", UTCDateTime(), nullable=False, index=True),
 )
+
+
+def of_address(table: Table, address: Address) -> ColumnElement[bool]:
+    """The rows of `table` that belong to one resident's address (channel and chat id)."""
+    return (table.c.channel == address.channel) & (table.c.chat_id == address.chat_id)
