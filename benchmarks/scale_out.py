@@ -42,7 +42,7 @@ from bot.store import Store
 from bot.store.schema import subscribers, subscriptions
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.postgres import create_database, drop_database
-from tests.processes import start_crieur
+from tests.processes import start_crieur, telegram_deployment
 
 INSERT_CHUNK = 5_000
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -139,13 +139,7 @@ async def _deliver(
     tmp: Path, url: str, count: int, recipients: int, rate: int, allowed: float
 ) -> Result | None:
     async with FakeTelegramAPI() as api, aiohttp.ClientSession() as session:
-        config = tmp / "crieur.toml"
-        config.write_text(
-            f'[web]\nport = 0\n[storage]\nurl = "{url}"\n[webpush]\nenabled = false\n'
-            f'[telegram]\nbase_url = "http://127.0.0.1:{api.port}"\nrate_per_second = {rate}\n',
-            encoding="utf-8",
-        )
-        env = {**os.environ, "CRIEUR_DATA_DIR": str(tmp), "CRIEUR_TELEGRAM_TOKEN": api.token}
+        config, env = telegram_deployment(tmp, url, api.port, api.token, rate)
         processes = [await start_crieur(config, env) for _ in range(count)]
         try:
             await asyncio.sleep(1.0)  # past the first long polls and leader elections

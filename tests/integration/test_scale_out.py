@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import signal
 import sys
@@ -27,7 +26,7 @@ from bot.store.schema import subscribers, subscriptions
 from channels.inprocess import InProcessChannel
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.postgres import create_database, drop_database
-from tests.processes import start_crieur
+from tests.processes import start_crieur, telegram_deployment
 
 RECIPIENTS = 20_000
 
@@ -63,13 +62,7 @@ async def test_two_processes_deliver_a_broadcast_exactly_once(
 ) -> None:
     await _residents(database)
     async with FakeTelegramAPI() as api, aiohttp.ClientSession() as session:
-        config = tmp_path / "crieur.toml"
-        config.write_text(
-            f'[web]\nport = 0\n[storage]\nurl = "{database}"\n[webpush]\nenabled = false\n'
-            f'[telegram]\nbase_url = "http://127.0.0.1:{api.port}"\nrate_per_second = 1000\n',
-            encoding="utf-8",
-        )
-        env = {**os.environ, "CRIEUR_DATA_DIR": str(tmp_path), "CRIEUR_TELEGRAM_TOKEN": api.token}
+        config, env = telegram_deployment(tmp_path, database, api.port, api.token, 1000)
         processes = [await start_crieur(config, env) for _ in range(2)]
         try:
             broadcast = await asyncio.create_subprocess_exec(
