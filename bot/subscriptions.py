@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.messages import Address
 from bot.store import Store, insert_for
+from bot.store.engine import AsyncConnection
 from bot.store.schema import consents, of_address, subscribers, subscriptions
 
 MAX_WORDS = 500  # characters of the resident's words kept in the consent record

@@ -16,8 +16,8 @@ from typing import Any, TypeVar
 from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from bot.store.engine import AsyncConnection, AsyncEngine, create_async_engine
 from bot.store.schema import SCHEMA_REVISION
 
 _MIGRATION_LOCK = 0x6372_6965_7572  # "crieur": the PostgreSQL advisory lock taken to migrate
