@@ -41,6 +41,11 @@ _SENTENCE_END = re.compile(r"[.\n;:!?]")
 PASSAGE_WEIGHT = 0.3  # how much of the question one sentence of the answer says
 
 
+def _numeric(term: str) -> bool:
+    """A number, an hour or an amount ("85", "18h", "8h30"): it qualifies a question."""
+    return any(c.isdigit() for c in term)
+
+
 @dataclass(frozen=True, slots=True)
 class Match:
     """An entry and how confident the matcher is that it answers the question."""
@@ -138,7 +143,7 @@ class FaqMatcher:
         weights = {}
         for term, share in terms.items():
             value = self._idf.get(term, unknown) * share
-            weights[term] = value * WEAK_IDF_SHARE if term in weak or term.isdigit() else value
+            weights[term] = value * WEAK_IDF_SHARE if term in weak or _numeric(term) else value
         return weights
 
     def search(self, text: str, limit: int = 3) -> list[Match]:
@@ -198,7 +203,7 @@ class FaqMatcher:
         scored.sort(key=itemgetter(0), reverse=True)
         if not scored:
             return []
-        if all(t in self.analyzer.weak_terms or t.isdigit() for t in terms):
+        if all(t in self.analyzer.weak_terms or _numeric(t) for t in terms):
             # Only words that qualify a subject, none naming one: "quel temps fera-t-il demain ?"
             scored = [(s * WEAK_IDF_SHARE, c, f, i) for s, c, f, i in scored]
         runner_up = scored[1][0] if len(scored) > 1 else 0.0

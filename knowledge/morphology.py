@@ -9,21 +9,15 @@ _ENDINGS = {
            "erai", "eras", "erez", "eront", "erais", "erait", "e", "ee", "es", "ees"),
     "ir": ("is", "it", "issons", "issez", "issent", "issais", "issait", "i", "ie", "ies"),
     "re": ("s", "t", "ons", "ez", "ent", "ais", "ait", "u", "ue", "us", "ues", "it", "ite"),
+    # venir, tenir and their family: prévenir, obtenir, intervenir, appartenir…
+    "enir": ("iens", "ient", "enons", "enez", "iennent", "enais", "enait", "enu", "enue",
+             "enus", "enues", "iendra", "iendrai", "iendrez", "iendront"),
 }  # fmt: skip
 
 
-def conjugations(word: str) -> tuple[str, ...]:
-    """Regular conjugated forms of `word` if it looks like an infinitive (folded), else ()."""
-    ending = word[-2:]
-    if len(word) <= 4 or ending not in _ENDINGS:
-        return ()
-    root = word[:-2]
-    return tuple(root + suffix for suffix in _ENDINGS[ending])
-
-
 def infinitives(word: str) -> tuple[str, ...]:
-    """The infinitives `word` could be a regular form of (folded): the inverse of
-    `conjugations`, so that no table of every form is kept in memory."""
+    """The infinitives `word` could be a regular form of (folded), computed from the
+    endings so that no table of every form is kept in memory."""
     found = []
     for ending, suffixes in _ENDINGS.items():
         for suffix in dict.fromkeys(suffixes):

@@ -22,6 +22,7 @@ from knowledge.matcher import (
     FOCUS_WEIGHT,
     PASSAGE_WEIGHT,
     TOPIC_WEIGHT,
+    UNKNOWN_IDF_SHARE,
     WEAK_IDF_SHARE,
     FaqMatcher,
     Match,
@@ -126,6 +127,17 @@ def test_a_question_of_weak_words_only_is_not_answered(example_knowledge: Knowle
     assert example_knowledge.answer("quel temps fera-t-il demain ?", NOW).source is None
 
 
+def test_numbers_and_hours_qualify_a_question_like_weak_words(
+    example_knowledge: Knowledge,
+) -> None:
+    matcher = example_knowledge.matcher
+    unknown = UNKNOWN_IDF_SHARE * matcher._max_idf
+    weights = matcher._weights({"18h": 1.0, "8h30": 1.0, "85": 1.0, "cantin": 1.0})
+    for term in ("18h", "8h30", "85"):
+        assert weights[term] == matcher._idf.get(term, unknown) * WEAK_IDF_SHARE, term
+    assert weights["cantin"] == matcher._idf["cantin"]
+
+
 def test_fallback_offers_close_entries(knowledge: Knowledge) -> None:
     reply = knowledge.answer("papiers pour mon enfant", NOW)
     if reply.source is None:
@@ -186,7 +198,7 @@ def _plain_search(matcher: FaqMatcher, terms: dict[str, float], limit: int) -> l
     scored.sort(key=itemgetter(0), reverse=True)
     if not scored:
         return []
-    if all(t in matcher.analyzer.weak_terms or t.isdigit() for t in terms):
+    if all(t in matcher.analyzer.weak_terms or any(c.isdigit() for c in t) for t in terms):
         scored = [(s * WEAK_IDF_SHARE, c, f, i) for s, c, f, i in scored]
     runner_up = scored[1][0] if len(scored) > 1 else 0.0
     closeness = runner_up / scored[0][0] if scored[0][0] else 0.0
@@ -205,7 +217,7 @@ def test_search_gives_exactly_the_plain_formula(example_knowledge: Knowledge) ->
     vocabulary = sorted({w for q in questions for w in words(q)})
     rng = random.Random(7)
     questions += [" ".join(rng.sample(vocabulary, rng.randint(1, 12))) for _ in range(400)]
-    questions += ["permis de conduire collège", "zzzz inconnu 2026", ""]
+    questions += ["permis de conduire collège", "zzzz inconnu 2026", "18h", "à 8h30", ""]
     for question in questions:
         terms = matcher.query_terms(question)
         for limit in (1, 4, CANDIDATES):

@@ -189,6 +189,41 @@ def test_in_a_wheelchair() -> None:
     assert disabled not in analyzer.analyze("un fauteuil à donner")
 
 
+def test_bin_bags_left_in_a_ditch_are_fly_tipping() -> None:
+    analyzer = Analyzer(builtin_lexicon())
+    tipping = analyzer.analyze("dépôt sauvage")[0]
+    assert tipping in analyzer.analyze("des sacs poubelles abandonnés dans un fossé")
+    assert tipping not in analyzer.analyze("un chien abandonné dans un fossé")
+
+
+def test_a_dog_wandering_alone_is_a_stray() -> None:
+    analyzer = Analyzer(builtin_lexicon())
+    stray = analyzer.analyze("chien errant")[0]
+    assert stray in analyzer.analyze("un chien se promène seul dans la rue")
+    assert stray not in analyzer.analyze("je me promène avec mon chien")
+
+
+def test_picking_up_a_child_is_not_withdrawing_a_document() -> None:
+    analyzer = Analyzer(builtin_lexicon())
+    withdraw = analyzer.analyze("retirer")[0]
+    assert withdraw in analyzer.analyze("récupérer mon passeport")
+    assert withdraw not in analyzer.analyze("récupérer mon fils à la garderie")
+
+
+def test_forms_of_venir_and_tenir_verbs_meet_their_infinitive() -> None:
+    analyzer = Analyzer(builtin_lexicon())
+    report = analyzer.analyze("signaler")[0]
+    for text in ("je préviens qui ?", "qui prévient-on ?", "qui dois-je prévenir ?"):
+        assert report in analyzer.analyze(text), text
+
+
+def test_reduced_rates_are_the_family_quotient() -> None:
+    analyzer = Analyzer(builtin_lexicon())
+    quotient = analyzer.analyze("quotient familial")[0]
+    assert quotient in analyzer.analyze("un tarif réduit à la cantine")
+    assert quotient in analyzer.analyze("des tarifs en fonction des revenus")
+
+
 def test_readings_are_read_from_the_lexicon_file() -> None:
     lexicon = _parse({"readings": [{"words": ["Marché"], "before": ["pas"], "meaning": "Panne"}]})
     assert lexicon.readings[0].words == {"marche"} and lexicon.readings[0].meaning == "panne"
