@@ -224,6 +224,37 @@ def test_reduced_rates_are_the_family_quotient() -> None:
     assert quotient in analyzer.analyze("des tarifs en fonction des revenus")
 
 
+def test_what_time_asks_for_hours() -> None:
+    analyzer = Analyzer(builtin_lexicon())
+    hours = analyzer.analyze("horaires")[0]
+    assert hours in analyzer.analyze("à quelle heure sortent les enfants ?")
+    assert hours not in analyzer.analyze("une heure de retard")
+
+
+def test_putting_a_child_in_the_canteen_is_enrolling_them() -> None:
+    analyzer = Analyzer(builtin_lexicon())
+    enrol = analyzer.analyze("inscrire")[0]
+    assert enrol in analyzer.analyze("mettre mon gamin à la cantine")
+    assert enrol not in analyzer.analyze("mettre mes poubelles dehors")
+
+
+def test_overdrawn_is_money_trouble_and_are_you_looking_for_is_hiring() -> None:
+    analyzer = Analyzer(builtin_lexicon())
+    trouble = analyzer.analyze("difficultés financières")[0]
+    assert trouble in analyzer.analyze("je suis à découvert")
+    assert trouble not in analyzer.analyze("j'ai découvert un nid de frelons")
+    hiring = analyzer.analyze("recrutement")[0]
+    assert hiring in analyzer.analyze("vous cherchez des animateurs ?")
+    assert hiring not in analyzer.analyze("vous cherchez quoi ?")
+
+
+def test_a_school_in_the_next_commune_needs_a_waiver() -> None:
+    analyzer = Analyzer(builtin_lexicon())
+    waiver = analyzer.analyze("dérogation scolaire")[0]
+    assert waiver in analyzer.analyze("aller à l'école de la commune voisine")
+    assert waiver not in analyzer.analyze("aller à l'école")
+
+
 def test_readings_are_read_from_the_lexicon_file() -> None:
     lexicon = _parse({"readings": [{"words": ["Marché"], "before": ["pas"], "meaning": "Panne"}]})
     assert lexicon.readings[0].words == {"marche"} and lexicon.readings[0].meaning == "panne"
