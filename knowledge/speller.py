@@ -7,7 +7,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 
 from rapidfuzz import process
-from rapidfuzz.distance import OSA
+from rapidfuzz.distance import OSA, Levenshtein
 
 from knowledge.morphology import is_inflection
 
@@ -15,6 +15,25 @@ MEMO_LIMIT = 20_000
 _VOWELS = frozenset("aeiouyh")
 _ELIDED = frozenset("cdjlmnst")  # c', d', j', l', m', n', s', t'
 _LONG_ELISIONS = ("jusqu", "lorsqu", "puisqu", "quoiqu", "qu")
+_KEYBOARD_ROWS = (
+    "azertyuiop", "qsdfghjklm", "wxcvbn",  # AZERTY
+    "qwertyuiop", "asdfghjkl", "zxcvbnm",  # QWERTY, on phones too
+)  # fmt: skip
+# Letters one key apart (same row, or the row below on either side), and letters that stand
+# for the same sound in French spelling ("an"/"en", "c"/"k"/"q", "s"/"z", "i"/"y").
+_SLIPS = frozenset(
+    {(row[i], row[i + 1]) for row in _KEYBOARD_ROWS for i in range(len(row) - 1)}
+    | {
+        (upper[i + shift], lower[i])
+        for upper, lower in (("azertyuiop", "qsdfghjklm"), ("qsdfghjklm", "wxcvbn"),
+                             ("qwertyuiop", "asdfghjkl"), ("asdfghjkl", "zxcvbnm"))
+        for i in range(len(lower))
+        for shift in (0, 1)
+        if i + shift < len(upper)
+    }
+    | {("a", "e"), ("i", "y"), ("c", "k"), ("c", "q"), ("k", "q"), ("c", "s"), ("s", "z"),
+       ("m", "n"), ("g", "j"), ("o", "u")}
+)  # fmt: skip
 
 
 class Speller:
@@ -23,7 +42,7 @@ class Speller:
     Two kinds of slips are undone. Typos: typos rarely touch a word's first letter, and short
     words have too many neighbours to be corrected safely, so only words of five letters or
     more are corrected, to a word with the same first letter, one edit away up to seven
-    letters and two beyond. Truncations ("dérog", "appart", "biblio"): a word of five letters
+    letters and two beyond, each edit a slip (see `_slips`). Truncations ("dérog", "appart", "biblio"): a word of five letters
     or more that begins known words which all share one stem is completed to the most
     frequent of them. Results are memoised, within a bound (the vocabulary is immutable).
     """
@@ -78,6 +97,8 @@ class Speller:
             return rest
         if word[0] not in _ELIDED or rest[0] not in _VOWELS:
             return None
+        if word[0] == "c":  # c' stands before "est", "était": "couvert" is no "c'ouvert"
+            return rest if rest in self._known and rest not in self._counts else None
         if len(rest) >= 3 and rest in self._counts:
             return rest
         # "davoir", "jaimerais": a stop-word behind d', j', n', m', t', s' (not l': "lavoir")
@@ -89,14 +110,19 @@ class Speller:
         budget = 1 if len(word) <= 7 else 2
         best: tuple[float, str] | None = None
         for length in range(len(word) - budget, len(word) + budget + 1):
-            found = process.extractOne(
+            # closest first, then the most frequent: the first likely slip is the best one
+            for known, distance, _ in process.extract(
                 word,
                 self._by_length.get((word[0], length), ()),
                 scorer=OSA.distance,
                 score_cutoff=budget,
-            )
-            if found is not None and (best is None or found[1] < best[0]):
-                best = (found[1], found[0])
+                limit=None,
+            ):
+                if best is not None and distance >= best[0]:
+                    break
+                if _slips(word, known):
+                    best = (distance, known)
+                    break
         return best[1] if best is not None else None
 
     def _completed(self, word: str) -> str | None:
@@ -113,3 +139,17 @@ class Speller:
 
     def correct_all(self, folded_words: Iterable[str]) -> list[str]:
         return [self.correct(w) or w for w in folded_words]
+
+
+def _slips(typed: str, meant: str) -> bool:
+    """Whether `typed` is a likely slip for `meant`: letters swapped, missed or doubled, or
+    one struck for a neighbouring key or a letter of the same sound. Another letter in its
+    place is more often another word ("cadette" is no "canette", "terme" no "terre")."""
+    if OSA.distance(typed, meant) < Levenshtein.distance(typed, meant):
+        return True  # two letters swapped
+    return all(
+        edit.tag != "replace"
+        or (typed[edit.src_pos], meant[edit.dest_pos]) in _SLIPS
+        or (meant[edit.dest_pos], typed[edit.src_pos]) in _SLIPS
+        for edit in Levenshtein.editops(typed, meant)
+    )

@@ -10,9 +10,10 @@ from knowledge.analysis import Analyzer
 from knowledge.answers.question import Question
 from knowledge.pack.calendar_models import Event
 
+# "sorties" only in the plural: "la sortie de mon garage" is a way out, not an outing.
 LISTING_WORDS = (
     r"se passe|passera|organise|organisee?s?|prevu|prevue?s?|programme|agenda|evenements?|"
-    r"animations?|sorties?|manifestations?|festivites?|a faire|quoi de neuf"
+    r"animations?|sorties|manifestations?|festivites?|a faire|quoi de neuf"
 )
 ASK_WORDS = (
     r"quand|quel jour|quelle date|date|dates|a quelle heure|prochain|prochaine|bientot|a venir"

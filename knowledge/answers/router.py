@@ -31,6 +31,11 @@ ASKS_WHEN = (
     r"collectee?s?|prochaine|reprend|maintenue?|kan|kand|qd|qnd|kel jour"
 )
 
+# A question that asks who, why, or whether one must or may: about the bins, not the day
+# ("qui doit remplacer ma poubelle cassée ce matin ?", "il me faut une carte ?"). "Où",
+# "comment" and "je peux" stay: "comment me débarrasser d'un canapé ?" is for the calendar.
+ASKS_OTHER = r"qui|pourquoi|faut|droit|dois|doit|doivent|interdit|autorise|signaler"
+
 # The collection itself, named without a stream ("le camion poubelle passe quel jour ?");
 # not "bac" alone, which is also a sandpit or a flower box.
 COLLECTION_NAMED = r"collectes?|ramassages?|ramassee?s?|eboueurs?|poubelles?|camion poubelle"
@@ -88,6 +93,8 @@ class DatedAnswers:
 
     def _collecte(self, question: Question, context: Context, faq_confident: bool) -> Reply | None:
         assert self.collecte is not None
+        if question.says(ASKS_OTHER) and not question.says(ASKS_WHEN):
+            return None
         named = question.places
         dated = question.when is not None and question.when.specific
         asks = (

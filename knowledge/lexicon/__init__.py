@@ -16,24 +16,29 @@ import yaml
 
 from knowledge.text import fold, words
 
+NEAR_WORDS = 3  # how far before a word a `near` neighbour of a reading may stand
+
 
 @dataclass(frozen=True, slots=True)
 class Reading:
     """A word whose sense its neighbours decide (folded): read as `meaning` when the word
-    before it is one of `after`, or the word after it one of `before` (and, if `then` is
-    given, the next word one of `then`)."""
+    before it is one of `after`, one of the few words before it one of `near`, or the word
+    after it one of `before` (and, if `then` is given, the next word one of `then`)."""
 
     words: frozenset[str]
     after: frozenset[str]
     before: frozenset[str]
     meaning: str
     then: frozenset[str] = frozenset()
+    near: frozenset[str] = frozenset()
 
     def reads(self, folded_words: list[str], i: int) -> bool:
         """Whether `folded_words[i]` takes this reading's sense."""
         if folded_words[i] not in self.words:
             return False
         if i > 0 and folded_words[i - 1] in self.after:
+            return True
+        if self.near and not self.near.isdisjoint(folded_words[max(i - NEAR_WORDS, 0) : i]):
             return True
         if i + 1 >= len(folded_words) or folded_words[i + 1] not in self.before:
             return False
@@ -89,6 +94,7 @@ def _readings(value: object) -> tuple[Reading, ...]:
                 before=_folded(item.get("before")),
                 meaning=fold(str(item["meaning"])),
                 then=_folded(item.get("then")),
+                near=_folded(item.get("near")),
             )
         )
     return tuple(readings)

@@ -238,3 +238,38 @@ def test_a_collection_question_without_street_asks_for_it(example_knowledge: Kno
     reply = routed("Le camion poubelle passe quel jour dans mon quartier ?")
     assert reply is not None and reply.source == "collecte" and reply.awaiting_street
     assert routed("quand le bac à sable du square sera nettoyé ?") is None
+
+
+def test_who_or_whether_about_the_bins_is_not_the_collection_day(
+    example_knowledge: Knowledge,
+) -> None:
+    """A question on who must act, or whether one may, names a bin or a street without
+    asking its collection day: the calendar keeps out of it."""
+    now = at("2026-12-14T10:00")
+    for question in (
+        "Le camion a cassé la roue de ma poubelle grise ce matin : qui doit la remplacer ?",
+        "Rue des Halles, quelqu'un a laissé un matelas sur le trottoir : à qui le signaler ?",
+        "J'ai le droit de laisser ma poubelle jaune dehors toute la semaine rue des Halles ?",
+    ):
+        source, _ = ask(example_knowledge, question, now)
+        assert source != "collecte", question
+    source, _ = ask(example_knowledge, "Rue des Halles, la poubelle jaune passe quand ?", now)
+    assert source == "collecte"
+    source, _ = ask(example_knowledge, "Qui ramasse la poubelle grise rue des Halles, quand ?", now)
+    assert source == "collecte"
+
+
+def test_meals_delivered_at_home_or_a_way_out_are_not_the_canteen_or_the_agenda(
+    example_knowledge: Knowledge,
+) -> None:
+    now = at("2026-12-14T10:00")
+    source, _ = ask(
+        example_knowledge, "Des repas peuvent-ils être livrés chez mon père demain ?", now
+    )
+    assert source != "menus"
+    source, _ = ask(
+        example_knowledge, "Une voiture bloque la sortie de mon garage depuis ce matin", now
+    )
+    assert source != "agenda"
+    source, _ = ask(example_knowledge, "Quelles sorties ce week-end ?", now)
+    assert source == "agenda"

@@ -102,6 +102,17 @@ def test_speller_fixes_typos_and_truncations_not_short_words() -> None:
     assert speller.correct("poubelle") is None  # already known
 
 
+def test_speller_undoes_slips_of_the_finger_not_other_words() -> None:
+    vocabulary = Counter({"canette": 3, "terre": 2, "cantine": 4, "passeport": 3, "jaune": 2})
+    speller = Speller(vocabulary, stem=lambda w: w[:6])
+    assert speller.correct("cantinr") == "cantine"  # r is next to e
+    assert speller.correct("passeprot") == "passeport"  # letters swapped
+    assert speller.correct("jaunne") == "jaune"  # letter doubled
+    assert speller.correct("cabtine") == "cantine"  # b is next to n
+    assert speller.correct("cadette") is None  # d and n are far apart: another word
+    assert speller.correct("terme") is None
+
+
 def test_speller_restores_elisions_typed_without_apostrophe() -> None:
     vocabulary = Counter({"ecole": 5, "ete": 3, "inscription": 2})
     speller = Speller(vocabulary, stem=lambda w: w[:6], known=["a", "fais", "une"])
@@ -114,6 +125,7 @@ def test_speller_restores_elisions_typed_without_apostrophe() -> None:
     assert speller.correct("lune") is None
     assert speller.correct("sport") is None
     assert speller.correct("quartier") is None
+    assert Speller(Counter({"ouvert": 2}), stem=lambda w: w[:6]).correct("couvert") is None
     # A stop-word behind d', j'…: "davoir" is "d'avoir"; but "lavoir" is a word of its own.
     speller = Speller(vocabulary, stem=lambda w: w[:6], known=["avoir", "aimerais"])
     assert speller.correct("davoir") == "avoir" and speller.correct("jaimerais") == "aimerais"
@@ -255,9 +267,20 @@ def test_a_school_in_the_next_commune_needs_a_waiver() -> None:
     assert waiver not in analyzer.analyze("aller à l'école")
 
 
+def test_a_dead_appliance_is_broken() -> None:
+    analyzer = Analyzer(builtin_lexicon())
+    broken, death = analyzer.analyze("panne")[0], analyzer.analyze("décès")[0]
+    assert broken in analyzer.analyze("mon micro-ondes est mort")
+    assert death not in analyzer.analyze("mon micro-ondes est mort")
+    assert death in analyzer.analyze("mon père est mort")
+
+
 def test_readings_are_read_from_the_lexicon_file() -> None:
     lexicon = _parse({"readings": [{"words": ["Marché"], "before": ["pas"], "meaning": "Panne"}]})
     assert lexicon.readings[0].words == {"marche"} and lexicon.readings[0].meaning == "panne"
     with pytest.raises(ValueError, match="reading 1 needs 'words' and 'meaning'"):
         _parse({"readings": [{"words": ["marche"]}]})
     assert _parse({}).readings == ()
+    near = _parse({"readings": [{"words": ["mort"], "near": ["Frigo"], "meaning": "panne"}]})
+    assert near.readings[0].reads(["frigo", "est", "mort"], 2)
+    assert not near.readings[0].reads(["frigo", "a", "b", "c", "mort"], 4)
