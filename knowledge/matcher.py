@@ -10,7 +10,9 @@ more than "demande". A question is scored against an entry by:
 - focus: the share of the entry's closest question or variant that the question says;
 - passage: the share of the question that one sentence of the entry's answer says, so that a
   detailed question meets the sentence written for it;
-- ambiguity: when a second entry scores almost as well, the bot is less sure of the first.
+- ambiguity: when a second entry scores almost as well, the bot is less sure of the first;
+- length: a long question tells its circumstances (who, where, since when) beside its
+  subject, and no entry says those: each term beyond a few gives back a little confidence.
 """
 
 from __future__ import annotations
@@ -39,6 +41,9 @@ CANDIDATES = 12
 TOPIC_WEIGHT = 1.5  # a topic word no question of the entry names costs this many rarest terms
 _SENTENCE_END = re.compile(r"[.\n;:!?]")
 PASSAGE_WEIGHT = 0.3  # how much of the question one sentence of the answer says
+LONG_QUESTION_TERMS = 7  # from this many terms on, a question is long:
+LENGTH_CREDIT = 0.015  # each further term adds this much to every score,
+MAX_LENGTH_CREDIT = 0.11  # up to this much
 
 
 def _numeric(term: str) -> bool:
@@ -209,7 +214,13 @@ class FaqMatcher:
         runner_up = scored[1][0] if len(scored) > 1 else 0.0
         closeness = runner_up / scored[0][0] if scored[0][0] else 0.0
         penalty = 1 - AMBIGUITY_PENALTY * max(0.0, closeness - AMBIGUITY_FROM)
+        credit = min(LENGTH_CREDIT * max(0, len(terms) - LONG_QUESTION_TERMS), MAX_LENGTH_CREDIT)
         return [
-            Match(item.entry, round(score * (penalty if rank == 0 else 1), 4), coverage, focus)
+            Match(
+                item.entry,
+                round(min(score * (penalty if rank == 0 else 1) + credit, 1.0), 4),
+                coverage,
+                focus,
+            )
             for rank, (score, coverage, focus, item) in enumerate(scored[:limit])
         ]

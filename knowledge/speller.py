@@ -42,9 +42,10 @@ class Speller:
     Two kinds of slips are undone. Typos: typos rarely touch a word's first letter, and short
     words have too many neighbours to be corrected safely, so only words of five letters or
     more are corrected, to a word with the same first letter, one edit away up to seven
-    letters and two beyond, each edit a slip (see `_slips`). Truncations ("dérog", "appart", "biblio"): a word of five letters
-    or more that begins known words which all share one stem is completed to the most
-    frequent of them. Results are memoised, within a bound (the vocabulary is immutable).
+    letters and two beyond, each edit a slip of the finger (see `_slips`). Truncations
+    ("dérog", "appart", "biblio"): a word of five letters or more that begins known words
+    which all share one stem is completed to the most frequent of them. Results are
+    memoised, within a bound (the vocabulary is immutable).
     """
 
     def __init__(

@@ -20,6 +20,9 @@ from knowledge.matcher import (
     BODY_WEIGHT,
     CANDIDATES,
     FOCUS_WEIGHT,
+    LENGTH_CREDIT,
+    LONG_QUESTION_TERMS,
+    MAX_LENGTH_CREDIT,
     PASSAGE_WEIGHT,
     TOPIC_WEIGHT,
     UNKNOWN_IDF_SHARE,
@@ -138,6 +141,26 @@ def test_numbers_and_hours_qualify_a_question_like_weak_words(
     assert weights["cantin"] == matcher._idf["cantin"]
 
 
+def test_a_long_question_gets_back_what_its_circumstances_took(
+    example_knowledge: Knowledge, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Who, where and since when are words no entry says: past a few terms, each gives
+    back a little confidence, within a bound; a short question gets none."""
+    matcher = example_knowledge.matcher
+    short = matcher.query_terms("inscrire mon enfant à la cantine")
+    long = matcher.query_terms(
+        "Bonjour, nous arrivons de Lyon en mars avec nos deux garçons de six et huit ans "
+        "et ma compagne travaille tôt : comment inscrire notre aîné à la cantine ?"
+    )
+    assert len(short) <= LONG_QUESTION_TERMS < len(long)
+    with_credit = [matcher.search_terms(t)[0].score for t in (short, long)]
+    monkeypatch.setattr("knowledge.matcher.LENGTH_CREDIT", 0.0)
+    without = [matcher.search_terms(t)[0].score for t in (short, long)]
+    assert with_credit[0] == without[0]
+    expected = min(LENGTH_CREDIT * (len(long) - LONG_QUESTION_TERMS), MAX_LENGTH_CREDIT)
+    assert with_credit[1] == pytest.approx(without[1] + expected, abs=1e-4)
+
+
 def test_fallback_offers_close_entries(knowledge: Knowledge) -> None:
     reply = knowledge.answer("papiers pour mon enfant", NOW)
     if reply.source is None:
@@ -203,8 +226,14 @@ def _plain_search(matcher: FaqMatcher, terms: dict[str, float], limit: int) -> l
     runner_up = scored[1][0] if len(scored) > 1 else 0.0
     closeness = runner_up / scored[0][0] if scored[0][0] else 0.0
     penalty = 1 - AMBIGUITY_PENALTY * max(0.0, closeness - AMBIGUITY_FROM)
+    credit = min(LENGTH_CREDIT * max(0, len(terms) - LONG_QUESTION_TERMS), MAX_LENGTH_CREDIT)
     return [
-        Match(item.entry, round(score * (penalty if rank == 0 else 1), 4), coverage, focus)
+        Match(
+            item.entry,
+            round(min(score * (penalty if rank == 0 else 1) + credit, 1.0), 4),
+            coverage,
+            focus,
+        )
         for rank, (score, coverage, focus, item) in enumerate(scored[:limit])
     ]
 
