@@ -275,6 +275,14 @@ def test_a_dead_appliance_is_broken() -> None:
     assert death in analyzer.analyze("mon père est mort")
 
 
+def test_relatives_qualify_a_question_but_children_and_the_elderly_are_subjects() -> None:
+    analyzer = Analyzer(builtin_lexicon())
+    assert set(analyzer.analyze("ma mère, mon mari, ma sœur")) <= analyzer.weak_terms
+    assert not set(analyzer.analyze("mon fils")) & analyzer.weak_terms
+    elderly = analyzer.analyze("personnes âgées")[0]
+    assert elderly in analyzer.analyze("mon grand-père") and elderly not in analyzer.weak_terms
+
+
 def test_readings_are_read_from_the_lexicon_file() -> None:
     lexicon = _parse({"readings": [{"words": ["Marché"], "before": ["pas"], "meaning": "Panne"}]})
     assert lexicon.readings[0].words == {"marche"} and lexicon.readings[0].meaning == "panne"
