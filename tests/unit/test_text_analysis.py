@@ -283,6 +283,18 @@ def test_relatives_qualify_a_question_but_children_and_the_elderly_are_subjects(
     assert elderly in analyzer.analyze("mon grand-père") and elderly not in analyzer.weak_terms
 
 
+def test_idioms_of_weddings_deaths_and_being_broke() -> None:
+    analyzer = Analyzer(builtin_lexicon())
+    wedding, death = analyzer.analyze("mariage")[0], analyzer.analyze("décès")[0]
+    broke = analyzer.analyze("difficultés financières")[0]
+    assert wedding in analyzer.analyze("nous voulons nous dire oui à la mairie")
+    assert wedding not in analyzer.analyze("oui, à la mairie")
+    assert death in analyzer.analyze("ma tante vient de nous quitter")
+    assert death not in analyzer.analyze("nous allons quitter Brumeval")
+    assert broke in analyzer.analyze("je suis à sec avant la paie")
+    assert broke not in analyzer.analyze("un temps sec")
+
+
 def test_readings_are_read_from_the_lexicon_file() -> None:
     lexicon = _parse({"readings": [{"words": ["Marché"], "before": ["pas"], "meaning": "Panne"}]})
     assert lexicon.readings[0].words == {"marche"} and lexicon.readings[0].meaning == "panne"
