@@ -32,7 +32,7 @@ _SLIPS = frozenset(
         if i + shift < len(upper)
     }
     | {("a", "e"), ("i", "y"), ("c", "k"), ("c", "q"), ("k", "q"), ("c", "s"), ("s", "z"),
-       ("m", "n"), ("g", "j"), ("o", "u")}
+       ("m", "n"), ("g", "j")}
 )  # fmt: skip
 
 
