@@ -87,21 +87,23 @@ def _readings(value: object) -> tuple[Reading, ...]:
     for number, item in enumerate(value, 1):
         if not item.get("words") or not item.get("meaning"):
             raise ValueError(f"lexicon: reading {number} needs 'words' and 'meaning'")
-        readings.append(
-            Reading(
-                words=_folded(item.get("words")),
-                after=_folded(item.get("after")),
-                before=_folded(item.get("before")),
-                meaning=fold(str(item["meaning"])),
-                then=_folded(item.get("then")),
-                near=_folded(item.get("near")),
-            )
-        )
+        fields = {
+            field: _single_words(item.get(field), number, field)
+            for field in ("words", "after", "before", "then", "near")
+        }
+        readings.append(Reading(meaning=fold(str(item["meaning"])), **fields))
     return tuple(readings)
 
 
-def _folded(value: object) -> frozenset[str]:
-    return frozenset(fold(word) for word in _strings(value))
+def _single_words(value: object, number: int, field: str) -> frozenset[str]:
+    """The folded words of a reading's field; a reading compares one word at a time, so a
+    phrase or a hyphenated word ("chauffe-eau") would never match: it is an error."""
+    folded = set()
+    for word in _strings(value):
+        if words(word) != [fold(word)]:
+            raise ValueError(f"lexicon: reading {number}, '{field}': {word!r} is not a single word")
+        folded.add(fold(word))
+    return frozenset(folded)
 
 
 def _strings(value: object) -> list[str]:

@@ -298,6 +298,8 @@ def test_idioms_of_weddings_deaths_and_being_broke() -> None:
 def test_readings_are_read_from_the_lexicon_file() -> None:
     lexicon = _parse({"readings": [{"words": ["Marché"], "before": ["pas"], "meaning": "Panne"}]})
     assert lexicon.readings[0].words == {"marche"} and lexicon.readings[0].meaning == "panne"
+    with pytest.raises(ValueError, match="reading 1, 'near': 'chauffe-eau' is not a single"):
+        _parse({"readings": [{"words": ["mort"], "near": ["chauffe-eau"], "meaning": "panne"}]})
     with pytest.raises(ValueError, match="reading 1 needs 'words' and 'meaning'"):
         _parse({"readings": [{"words": ["marche"]}]})
     assert _parse({}).readings == ()
