@@ -13,19 +13,23 @@ from knowledge.text import fold
 
 CANTEEN_WORDS = (
     r"cantine|cantoche|menus?|repas|dejeuner|dejeunent|restaurant scolaire|"
-    r"restauration scolaire|self|ecole|enfants"
+    r"restauration scolaire|self"
 )
+# The school or the children name the canteen only with a word of eating ("qu'est-ce qu'ils
+# mangent à l'école demain ?"), not "par quoi commencer avec les enfants le mois prochain".
+PUPIL_WORDS = r"ecole|enfants|eleves"
+EATING_WORDS = r"manger|mangent|mangeront|mange|au menu|plats?"
 MENU_WORDS = (
     r"menus?|au menu|repas|manger|mangent|mangeront|mange|quoi|plat|plats|"
     r"qu est ce qu il y a|qu est ce qui|y a quoi|il y a quoi"
 )
-# A question on what to do about the canteen (cancel, enrol, pay) is the FAQ's, even dated;
-# so are meals delivered at home and the canteens of secondary schools, which are not the
-# commune's.
+# A question on what to do about the canteen (cancel, enrol, pay, whether a child could eat
+# there) is the FAQ's, even dated; so are meals delivered at home and the canteens of
+# secondary schools, which are not the commune's.
 NOT_ABOUT_MENUS = (
     r"annul\w*|desinscri\w*|inscri\w*|pay\w*|paie\w*|paiement|factur\w*|tarifs?|prix|"
     r"coute\w*|reserv\w*|absent\w*|absence|malade|allergi\w*|livr\w*|portage|domicile|"
-    r"colleg\w*|lycee\w*"
+    r"colleg\w*|lycee\w*|pourrai\w*|possible"
 )
 LABEL_WORDS = {"vegetarien": r"vegetariens?|vegetariennes?|veggie|vege|sans viande", "bio": r"bio",
                "local": r"locale?s?|local"}  # fmt: skip
@@ -44,7 +48,10 @@ class MenuAnswers:
         self.canteen = canteen
 
     def is_about_menus(self, question: Question) -> bool:
-        if not question.says(CANTEEN_WORDS) or question.says(NOT_ABOUT_MENUS):
+        names_canteen = question.says(CANTEEN_WORDS) or (
+            question.says(PUPIL_WORDS) and question.says(EATING_WORDS)
+        )
+        if not names_canteen or question.says(NOT_ABOUT_MENUS):
             return False
         dated = question.when is not None or question.says(
             r"du jour|ce midi|aujourd hui|de la semaine|la semaine|cette semaine"

@@ -26,9 +26,11 @@ from knowledge.pack.models import FaqEntry, Pack
 from knowledge.places import Place, StreetIndex
 from knowledge.reply import STREET_CHOICE, Context, Reply, Suggestion
 
+# Not "ramassé" nor "collecté": they name the collection (or an animal picked up, "ma
+# chatte a-t-elle été ramassée ?"), they do not ask when.
 ASKS_WHEN = (
-    r"quand|quel jour|quels jours|quelle date|c est quand|passe|passent|ramasse|ramassee?s?|"
-    r"collectee?s?|prochaine|reprend|maintenue?|kan|kand|qd|qnd|kel jour"
+    r"quand|quel jour|quels jours|quelle date|c est quand|passe|passent|prochaine|reprend|"
+    r"maintenue?|kan|kand|qd|qnd|kel jour"
 )
 
 # A question that asks who, why, or whether one must or may: about the bins, not the day

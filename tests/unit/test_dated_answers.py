@@ -273,3 +273,31 @@ def test_meals_delivered_at_home_or_a_way_out_are_not_the_canteen_or_the_agenda(
     assert source != "agenda"
     source, _ = ask(example_knowledge, "Quelles sorties ce week-end ?", now)
     assert source == "agenda"
+
+
+def test_children_and_a_date_are_not_the_menu_without_eating(
+    example_knowledge: Knowledge,
+) -> None:
+    now = at("2026-12-14T10:00")
+    for question in (
+        "On emménage le mois prochain avec les enfants : par quoi commencer ?",
+        "Mon fils pourrait-il manger à la cantine seulement le mardi ?",
+    ):
+        source, _ = ask(example_knowledge, question, now)
+        assert source != "menus", question
+    source, _ = ask(example_knowledge, "les enfants mangent quoi à l'école demain ?", now)
+    assert source == "menus"
+
+
+def test_picked_up_is_not_asking_the_collection_day(example_knowledge: Knowledge) -> None:
+    """ "Ramassée" names a collection without asking when: with no FAQ entry to answer,
+    the router does not ask for the street."""
+    dated, now = example_knowledge.dated, at("2026-12-14T10:00")
+
+    def routed(text: str) -> Reply | None:
+        terms = example_knowledge.matcher.query_terms(text)
+        return dated.answer(dated.read(text, now, terms), Context(), faq=None)
+
+    assert routed("Notre chatte a disparu, a-t-elle été ramassée ?") is None
+    reply = routed("La poubelle grise est ramassée quel jour ?")
+    assert reply is not None and reply.awaiting_street
