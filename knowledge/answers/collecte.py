@@ -13,7 +13,9 @@ from knowledge.pack.calendar_models import Collecte, Stream
 from knowledge.places import Place
 from knowledge.text import fold
 
-COLLECTE_WORDS = r"collectes?|ramassages?|ramasses?|ramassee?s?|eboueurs?|tournee|poubelles?|bacs?"
+COLLECTE_WORDS = (
+    r"collectes?|ramassages?|ramasses?|ramassee?s?|eboueurs?|tournee|poubelles?|bacs?|camion benne"
+)
 LATE_HOUR = 12  # asked after noon, today's collection has already passed
 
 

@@ -40,7 +40,9 @@ ASKS_OTHER = r"qui|pourquoi|faut|droit|dois|doit|doivent|interdit|autorise|signa
 
 # The collection itself, named without a stream ("le camion poubelle passe quel jour ?");
 # not "bac" alone, which is also a sandpit or a flower box.
-COLLECTION_NAMED = r"collectes?|ramassages?|ramassee?s?|eboueurs?|poubelles?|camion poubelle"
+COLLECTION_NAMED = (
+    r"collectes?|ramassages?|ramassee?s?|eboueurs?|poubelles?|camion poubelle|camion benne"
+)
 
 
 class DatedAnswers:

@@ -237,6 +237,8 @@ def test_a_collection_question_without_street_asks_for_it(example_knowledge: Kno
 
     reply = routed("Le camion poubelle passe quel jour dans mon quartier ?")
     assert reply is not None and reply.source == "collecte" and reply.awaiting_street
+    reply = routed("Le camion-benne passe quand dans mon quartier ?")
+    assert reply is not None and reply.source == "collecte" and reply.awaiting_street
     assert routed("quand le bac à sable du square sera nettoyé ?") is None
 
 
