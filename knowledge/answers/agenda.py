@@ -15,6 +15,9 @@ LISTING_WORDS = (
     r"se passe|passera|organise|organisee?s?|prevu|prevue?s?|programme|agenda|evenements?|"
     r"animations?|sorties|manifestations?|festivites?|a faire|quoi de neuf"
 )
+# "Comment ça se passe ?" asks how a procedure goes, and "qu'est-ce qu'il faut faire en
+# arrivant samedi ?" what one must do: neither asks what is on.
+NOT_LISTING = r"comment (?:ca |cela )?se passe|faut|dois|doit|doivent|devons|devez"
 ASK_WORDS = (
     r"quand|quel jour|quelle date|date|dates|a quelle heure|prochain|prochaine|bientot|a venir"
 )
@@ -49,7 +52,11 @@ class AgendaAnswers:
         )
 
     def is_listing(self, question: Question) -> bool:
-        return question.says(LISTING_WORDS) and question.when is not None
+        return (
+            question.says(LISTING_WORDS)
+            and question.when is not None
+            and not question.says(NOT_LISTING)
+        )
 
     def answer(self, question: Question) -> str:
         events = self.matching(question)

@@ -303,3 +303,17 @@ def test_picked_up_is_not_asking_the_collection_day(example_knowledge: Knowledge
     assert routed("Notre chatte a disparu, a-t-elle été ramassée ?") is None
     reply = routed("La poubelle grise est ramassée quel jour ?")
     assert reply is not None and reply.awaiting_street
+
+
+def test_how_it_goes_or_what_one_must_do_is_not_what_is_on(
+    example_knowledge: Knowledge,
+) -> None:
+    now = at("2026-12-14T10:00")
+    for question in (
+        "On veut se marier l'été prochain, comment ça se passe ?",
+        "On emménage samedi, qu'est-ce qu'il faut faire en arrivant ?",
+    ):
+        source, _ = ask(example_knowledge, question, now)
+        assert source != "agenda", question
+    source, _ = ask(example_knowledge, "Qu'est-ce qui se passe samedi ?", now)
+    assert source == "agenda"

@@ -289,6 +289,8 @@ def test_idioms_of_weddings_deaths_and_being_broke() -> None:
     broke = analyzer.analyze("difficultés financières")[0]
     assert wedding in analyzer.analyze("nous voulons nous dire oui à la mairie")
     assert wedding not in analyzer.analyze("oui, à la mairie")
+    assert wedding in analyzer.analyze("passer devant madame la maire en juin")
+    assert wedding not in analyzer.analyze("écrire au maire")
     assert death in analyzer.analyze("ma tante vient de nous quitter")
     assert death not in analyzer.analyze("nous allons quitter Brumeval")
     assert broke in analyzer.analyze("je suis à sec avant la paie")
