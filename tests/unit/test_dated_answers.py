@@ -30,6 +30,12 @@ def ask(knowledge: Knowledge, question: str, now: datetime) -> tuple[str | None,
     return reply.source, fold(reply.text)
 
 
+def without_faq(knowledge: Knowledge, question: str, now: datetime) -> Reply | None:
+    """The router's reply when no FAQ entry answers with confidence."""
+    terms = knowledge.matcher.query_terms(question)
+    return knowledge.dated.answer(knowledge.dated.read(question, now, terms), Context(), None)
+
+
 @pytest.mark.parametrize(
     ("question", "now", "kind", "expected", "forbidden"),
     [
@@ -229,17 +235,16 @@ def test_what_to_do_about_a_meal_is_not_asking_the_menu(example_knowledge: Knowl
 
 def test_a_collection_question_without_street_asks_for_it(example_knowledge: Knowledge) -> None:
     """When no FAQ entry answers with confidence, the router asks for the street."""
-    dated, now = example_knowledge.dated, at("2026-12-14T10:00")
-
-    def routed(text: str) -> Reply | None:
-        terms = example_knowledge.matcher.query_terms(text)
-        return dated.answer(dated.read(text, now, terms), Context(), faq=None)
-
-    reply = routed("Le camion poubelle passe quel jour dans mon quartier ?")
+    now = at("2026-12-14T10:00")
+    reply = without_faq(
+        example_knowledge, "Le camion poubelle passe quel jour dans mon quartier ?", now
+    )
     assert reply is not None and reply.source == "collecte" and reply.awaiting_street
-    reply = routed("Le camion-benne passe quand dans mon quartier ?")
+    reply = without_faq(example_knowledge, "Le camion-benne passe quand dans mon quartier ?", now)
     assert reply is not None and reply.source == "collecte" and reply.awaiting_street
-    assert routed("quand le bac à sable du square sera nettoyé ?") is None
+    assert (
+        without_faq(example_knowledge, "quand le bac à sable du square sera nettoyé ?", now) is None
+    )
 
 
 def test_who_or_whether_about_the_bins_is_not_the_collection_day(
@@ -294,14 +299,12 @@ def test_children_and_a_date_are_not_the_menu_without_eating(
 def test_picked_up_is_not_asking_the_collection_day(example_knowledge: Knowledge) -> None:
     """ "Ramassée" names a collection without asking when: with no FAQ entry to answer,
     the router does not ask for the street."""
-    dated, now = example_knowledge.dated, at("2026-12-14T10:00")
-
-    def routed(text: str) -> Reply | None:
-        terms = example_knowledge.matcher.query_terms(text)
-        return dated.answer(dated.read(text, now, terms), Context(), faq=None)
-
-    assert routed("Notre chatte a disparu, a-t-elle été ramassée ?") is None
-    reply = routed("La poubelle grise est ramassée quel jour ?")
+    now = at("2026-12-14T10:00")
+    assert (
+        without_faq(example_knowledge, "Notre chatte a disparu, a-t-elle été ramassée ?", now)
+        is None
+    )
+    reply = without_faq(example_knowledge, "La poubelle grise est ramassée quel jour ?", now)
     assert reply is not None and reply.awaiting_street
 
 
