@@ -297,6 +297,15 @@ def test_idioms_of_weddings_deaths_and_being_broke() -> None:
     assert broke not in analyzer.analyze("un temps sec")
 
 
+def test_no_running_water_is_a_cut_and_a_lamp_that_no_longer_lights_is_broken() -> None:
+    analyzer = Analyzer(builtin_lexicon())
+    cut, broken = analyzer.analyze("coupure d'eau")[0], analyzer.analyze("panne")[0]
+    assert cut in analyzer.analyze("l'eau ne coule plus au robinet")
+    assert cut not in analyzer.analyze("ça coule sous l'évier")
+    assert broken in analyzer.analyze("le réverbère ne s'allume plus")
+    assert broken not in analyzer.analyze("le réverbère s'allume à 18 h")
+
+
 def test_readings_are_read_from_the_lexicon_file() -> None:
     lexicon = _parse({"readings": [{"words": ["Marché"], "before": ["pas"], "meaning": "Panne"}]})
     assert lexicon.readings[0].words == {"marche"} and lexicon.readings[0].meaning == "panne"
