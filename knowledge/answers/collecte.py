@@ -13,9 +13,13 @@ from knowledge.pack.calendar_models import Collecte, Stream
 from knowledge.places import Place
 from knowledge.text import fold
 
-COLLECTE_WORDS = (
-    r"collectes?|ramassages?|ramasses?|ramassee?s?|eboueurs?|tournee|poubelles?|bacs?|camion benne"
+# The collection itself, named without a stream ("le camion poubelle passe quel jour ?");
+# not "bac" alone, which is also a sandpit or a flower box.
+COLLECTION_NAMED = (
+    r"collectes?|ramassages?|ramassee?s?|eboueurs?|poubelles?|camion poubelle|camion benne"
 )
+# Any word of the collection, the bins included: enough to call a question one about it.
+COLLECTE_WORDS = COLLECTION_NAMED + r"|ramasses?|tournee|bacs?"
 LATE_HOUR = 12  # asked after noon, today's collection has already passed
 
 

@@ -17,7 +17,8 @@ HOURS_WORDS = (
     r"ferme|fermee|fermes|fermees|fermeture|horaires?|heures? d ouverture"
 )
 OPENING_WORDS = HOURS_WORDS + r"|possible|aller"  # with a date: "on peut y aller samedi ?"
-NOW_WORDS = r"rouvre|rouvrent|rouvrira|reouverture|maintenant|en ce moment|actuellement"
+REOPENS_WORDS = r"rouvre|rouvrent|rouvrira|reouverture"
+NOW_WORDS = REOPENS_WORDS + r"|maintenant|en ce moment|actuellement"
 # Words of many places' names ("Services techniques municipaux", "Salle communale"): alone,
 # they name no place in particular.
 GENERIC_PLACE_WORDS = (
@@ -107,7 +108,7 @@ class OpeningAnswers:
                 week = [calendar.day(date.fromordinal(today.toordinal() + n)) for n in range(7)]
                 return self._period(name, week, today, calendar)
             current = calendar.day(today)
-            if current.is_open and not question.says(r"rouvre|rouvrent|rouvrira|reouverture"):
+            if current.is_open and not question.says(REOPENS_WORDS):
                 return self._open(name, current, today)
             return self._closed(name, current, today, calendar, None)
         days = [

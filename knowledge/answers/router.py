@@ -13,7 +13,7 @@ from datetime import datetime
 from knowledge import phrases
 from knowledge.analysis import Analyzer
 from knowledge.answers.agenda import AgendaAnswers
-from knowledge.answers.collecte import CollecteAnswers
+from knowledge.answers.collecte import COLLECTION_NAMED, CollecteAnswers
 from knowledge.answers.horaires import OpeningAnswers
 from knowledge.answers.menus import MenuAnswers
 from knowledge.answers.question import Question
@@ -37,12 +37,6 @@ ASKS_WHEN = (
 # ("qui doit remplacer ma poubelle cassée ce matin ?", "il me faut une carte ?"). "Où",
 # "comment" and "je peux" stay: "comment me débarrasser d'un canapé ?" is for the calendar.
 ASKS_OTHER = r"qui|pourquoi|faut|droit|dois|doit|doivent|interdit|autorise|signaler"
-
-# The collection itself, named without a stream ("le camion poubelle passe quel jour ?");
-# not "bac" alone, which is also a sandpit or a flower box.
-COLLECTION_NAMED = (
-    r"collectes?|ramassages?|ramassee?s?|eboueurs?|poubelles?|camion poubelle|camion benne"
-)
 
 
 class DatedAnswers:
