@@ -53,6 +53,15 @@ _QUESTION_WORDS = frozenset(
     {"comment", "pourquoi", "quand", "quel", "quelle", "quels", "quelles", "ou", "qui", "que",
      "quoi", "combien", "est", "peut", "peux", "puis", "dois", "doit", "faut", "a"}
 )  # fmt: skip
+# Words that say nothing of what a sentence is about: "comment faire pour m'abonner ?"
+_PLAIN_WORDS = (
+    _SUBSCRIBE_WORDS | _FILLER | _QUESTION_WORDS
+    | frozenset({"s", "se", "t", "vous", "nous", "on", "il", "y", "ce", "faire", "pour", "a",
+                 "aimerais", "souhaite", "souhaiterais", "possible", "bonjour", "salut", "svp",
+                 "comment", "ca", "marche", "fonctionne", "voulais", "peut", "peux", "un",
+                 "une", "votre", "vos", "ici", "aussi", "oui", "bien", "sur", "et", "l", "d", "j",
+                 "qu", "mon", "ma", "mes"})
+)  # fmt: skip
 _EXPLICIT = frozenset({"abonner", "abonne", "abonnee", "abonnement", "abonnements", "reabonner"})
 
 
@@ -159,7 +168,12 @@ class SubscriptionDialog:
         if asks and not present & _EXPLICIT:  # "qui prévenir pour les poubelles ?" is a question
             return None
         topics = [t for t in _BUILTIN if present & t.words]
-        return "subscribe" if topics or present & {"abonner", "abonne", "abonnement"} else None
+        if topics:
+            return "subscribe"
+        # "l'abonnement à la médiathèque" is another service's, not Crieur's notices
+        if present & {"abonner", "abonne", "abonnement"} and not present - _PLAIN_WORDS:
+            return "subscribe"
+        return None
 
     async def command(
         self, knowledge: Knowledge, address: Address, text: str, at: datetime, place: Place | None

@@ -16,7 +16,8 @@ HOURS_WORDS = (
     r"ouvert|ouverte|ouverts|ouvertes|ouvre|ouvrent|ouvrira|rouvre|rouvrent|rouvrira|reouverture|"
     r"ferme|fermee|fermes|fermees|fermeture|horaires?|heures? d ouverture"
 )
-OPENING_WORDS = HOURS_WORDS + r"|possible|aller"  # with a date: "on peut y aller samedi ?"
+# with a date: "on peut y aller samedi ?", not "pour aller travailler"
+OPENING_WORDS = HOURS_WORDS + r"|possible|y aller|aller a|aller au|aller a la"
 REOPENS_WORDS = r"rouvre|rouvrent|rouvrira|reouverture"
 NOW_WORDS = REOPENS_WORDS + r"|maintenant|en ce moment|actuellement"
 # Words of many places' names ("Services techniques municipaux", "Salle communale"): alone,
@@ -26,7 +27,7 @@ GENERIC_PLACE_WORDS = (
     "intercommunal intercommunale service services centre public publique espace maison "
     "salle local lieu"
 )
-NOT_ABOUT_HOURS = r"inscriptions?|inscrire|tarifs?|prix|combien|coute|coutent|reservations?"
+NOT_ABOUT_HOURS = r"inscriptions?|inscrire|tarifs?|prix|combien|coute|coutent|reserv\w*"
 MAX_DAYS = 16
 _GIVES_HOURS = re.compile(r"\b\d{1,2} ?h(?: ?\d{2})?\b")  # "9h", "14 h 30", "8h-12h"
 _PART_BOUNDS = {

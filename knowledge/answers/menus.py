@@ -23,13 +23,14 @@ MENU_WORDS = (
     r"menus?|au menu|repas|manger|mangent|mangeront|mange|quoi|plat|plats|"
     r"qu est ce qu il y a|qu est ce qui|y a quoi|il y a quoi"
 )
-# A question on what to do about the canteen (cancel, enrol, pay, whether a child could eat
-# there) is the FAQ's, even dated; so are meals delivered at home and the canteens of
+# A question on what to do about the canteen (cancel, enrol, pay, whether or how a child
+# could eat there) is the FAQ's, even dated; so are meals delivered at home and the canteens of
 # secondary schools, which are not the commune's.
 NOT_ABOUT_MENUS = (
     r"annul\w*|desinscri\w*|inscri\w*|pay\w*|paie\w*|paiement|factur\w*|tarifs?|prix|"
     r"coute\w*|reserv\w*|absent\w*|absence|malade|allergi\w*|livr\w*|portage|domicile|"
-    r"colleg\w*|lycee\w*|pourrai\w*|possible"
+    r"colleg\w*|lycee\w*|pourrai\w*|possible|comment faire|comment on fait|comment je fais|"
+    r"que faire|demarches?"
 )
 LABEL_WORDS = {"vegetarien": r"vegetariens?|vegetariennes?|veggie|vege|sans viande", "bio": r"bio",
                "local": r"locale?s?|local"}  # fmt: skip

@@ -273,13 +273,15 @@ def test_picked_up_is_not_asking_the_collection_day(example_knowledge: Knowledge
             ["Rue des Halles, la poubelle jaune passe quand ?",
              "Qui ramasse la poubelle grise rue des Halles, quand ?"],
         ),
-        # meals delivered at home, whether a child could eat there, children without eating
+        # meals delivered at home, whether or how a child could eat there, children without
+        # eating
         (
             "menus",
             [
                 "Des repas peuvent-ils être livrés chez mon père demain ?",
                 "Mon fils pourrait-il manger à la cantine seulement le mardi ?",
                 "On emménage le mois prochain avec les enfants : par quoi commencer ?",
+                "Mon fils entre au CP en septembre : comment faire pour qu'il mange à la cantine ?",
             ],
             ["les enfants mangent quoi à l'école demain ?"],
         ),
@@ -292,6 +294,17 @@ def test_picked_up_is_not_asking_the_collection_day(example_knowledge: Knowledge
                 "On emménage samedi, qu'est-ce qu'il faut faire en arrivant ?",
             ],
             ["Quelles sorties ce week-end ?", "Qu'est-ce qui se passe samedi ?"],
+        ),
+        # going to work is not going to a place; booking is not opening hours
+        (
+            "horaires",
+            [
+                "Ce matin une camionnette bloque la sortie de la salle de sport, je ne peux plus "
+                "aller travailler : que faire ?",
+                "Le gymnase est ouvert pendant les vacances de Noël ? il faut réserver ?",
+            ],
+            ["on peut y aller samedi à la déchetterie ?",
+             "peut-on aller à la bibliothèque demain ?"],
         ),
     ],
 )  # fmt: skip
