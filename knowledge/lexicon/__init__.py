@@ -22,8 +22,9 @@ NEAR_WORDS = 3  # how far before a word a `near` neighbour of a reading may stan
 @dataclass(frozen=True, slots=True)
 class Reading:
     """A word whose sense its neighbours decide (folded): read as `meaning` when the word
-    before it is one of `after`, one of the few words before it one of `near`, or the word
-    after it one of `before` (and, if `then` is given, the next word one of `then`)."""
+    before it is one of `after`, or the word after it one of `before` (and, if `then` is
+    given, the next word one of `then`). `near` requires one of the few words before it to
+    be one of `near`: alone, that is enough."""
 
     words: frozenset[str]
     after: frozenset[str]
@@ -36,9 +37,11 @@ class Reading:
         """Whether `folded_words[i]` takes this reading's sense."""
         if folded_words[i] not in self.words:
             return False
-        if i > 0 and folded_words[i - 1] in self.after:
+        if self.near and self.near.isdisjoint(folded_words[max(i - NEAR_WORDS, 0) : i]):
+            return False
+        if not self.after and not self.before:  # `near` alone decides
             return True
-        if self.near and not self.near.isdisjoint(folded_words[max(i - NEAR_WORDS, 0) : i]):
+        if i > 0 and folded_words[i - 1] in self.after:
             return True
         if i + 1 >= len(folded_words) or folded_words[i + 1] not in self.before:
             return False

@@ -306,6 +306,18 @@ def test_no_running_water_is_a_cut_and_a_lamp_that_no_longer_lights_is_broken() 
     assert broken not in analyzer.analyze("le réverbère s'allume à 18 h")
 
 
+def test_someone_voting_in_my_place_is_a_proxy_and_the_car_is_a_bus() -> None:
+    analyzer = Analyzer(builtin_lexicon())
+    proxy, bus = analyzer.analyze("procuration")[0], analyzer.analyze("bus")[0]
+    assert proxy in analyzer.analyze("ma sœur peut-elle voter à ma place ?")
+    assert proxy in analyzer.analyze("mon mari pourra voter pour moi ?")
+    assert proxy not in analyzer.analyze("une place de parking devant ma maison")
+    assert proxy not in analyzer.analyze("pour moi, le vote a lieu à la salle des fêtes")
+    assert proxy not in analyzer.analyze("je garde ma place de parking pour voter")
+    assert bus in analyzer.analyze("elle prendra le car pour le collège")
+    assert bus not in analyzer.analyze("je demande car je ne sais pas")
+
+
 def test_readings_are_read_from_the_lexicon_file() -> None:
     lexicon = _parse({"readings": [{"words": ["Marché"], "before": ["pas"], "meaning": "Panne"}]})
     assert lexicon.readings[0].words == {"marche"} and lexicon.readings[0].meaning == "panne"
@@ -317,3 +329,9 @@ def test_readings_are_read_from_the_lexicon_file() -> None:
     near = _parse({"readings": [{"words": ["mort"], "near": ["Frigo"], "meaning": "panne"}]})
     assert near.readings[0].reads(["frigo", "est", "mort"], 2)
     assert not near.readings[0].reads(["frigo", "a", "b", "c", "mort"], 4)
+    both = _parse(
+        {"readings": [{"words": ["place"], "after": ["ma"], "near": ["voter"], "meaning": "x"}]}
+    ).readings[0]
+    assert both.reads(["voter", "a", "ma", "place"], 3)
+    assert not both.reads(["garder", "ma", "place"], 2)  # `near` is required beside `after`
+    assert not both.reads(["voter", "la", "place"], 2)
