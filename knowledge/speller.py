@@ -12,6 +12,9 @@ from rapidfuzz.distance import OSA, Levenshtein
 from knowledge.morphology import is_inflection
 
 MEMO_LIMIT = 20_000
+# Infinitives and feminine participles are French words the pack may not use, not slips:
+# "livrer" is no "livre", "jouer" no "jour", "entendre" no "éteindre", "cheminée" no "chemin".
+REGULAR_ENDINGS = ("er", "ir", "dre", "ee", "ees")
 _VOWELS = frozenset("aeiouyh")
 _ELIDED = frozenset("cdjlmnst")  # c', d', j', l', m', n', s', t'
 _LONG_ELISIONS = ("jusqu", "lorsqu", "puisqu", "quoiqu", "qu")
@@ -78,6 +81,7 @@ class Speller:
             result is None
             and len(word) >= self._min_length
             and not is_inflection(word, self._known)  # "refais" is no mistyped "relais"
+            and not word.endswith(REGULAR_ENDINGS)
         ):
             result = self._edited(word) or self._completed(word)
         if len(self._memo) >= MEMO_LIMIT:

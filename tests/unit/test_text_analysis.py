@@ -113,6 +113,14 @@ def test_speller_undoes_slips_of_the_finger_not_other_words() -> None:
     assert speller.correct("terme") is None
 
 
+def test_speller_leaves_infinitives_and_participles_alone() -> None:
+    vocabulary = Counter({"livre": 3, "jour": 5, "eteindre": 2, "chemin": 2, "cantine": 4})
+    speller = Speller(vocabulary, stem=lambda w: w[:6])
+    for word in ("livrer", "jouer", "entendre", "cheminee", "cheminees"):
+        assert speller.correct(word) is None, word
+    assert speller.correct("cantinr") == "cantine"
+
+
 def test_speller_restores_elisions_typed_without_apostrophe() -> None:
     vocabulary = Counter({"ecole": 5, "ete": 3, "inscription": 2})
     speller = Speller(vocabulary, stem=lambda w: w[:6], known=["a", "fais", "une"])
