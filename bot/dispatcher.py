@@ -6,6 +6,7 @@ and asks the knowledge for everything else. No channel I/O happens here.
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from collections.abc import Callable, Collection
@@ -24,6 +25,7 @@ if TYPE_CHECKING:  # the store (SQLAlchemy) is only paid by commands that open i
     from bot.question_recorder import QuestionRecorder
     from bot.subscriptions import Subscriptions
 
+log = logging.getLogger(__name__)
 MAX_QUESTION_CHARS = 1_000
 _GREETINGS = frozenset(
     {"bonjour", "bonsoir", "salut", "coucou", "hello", "bjr", "slt", "hey", "yo"}
@@ -113,7 +115,11 @@ class Dispatcher:
             return await self._dialog(inbound).sentence(
                 knowledge, inbound.address, text, inbound.received_at, context.place
             )
-        reply = knowledge.answer(text, inbound.received_at, context)
+        try:
+            reply = knowledge.answer(text, inbound.received_at, context)
+        except Exception:  # a bug in one answer must not leave the resident without one
+            log.exception("dispatcher: no answer could be built for %r", text[:200])
+            return Answer(texts.ANSWER_FAILED.format(contact=_contact(knowledge)), None)
         await self.conversations.update(inbound.address, context, text, reply, inbound.received_at)
         if self.recorder is not None:
             self.recorder.record(inbound.received_at, inbound.address.channel, text,

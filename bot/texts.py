@@ -15,6 +15,10 @@ NO_WORDS = (
     "Je ne comprends que les questions écrites avec des mots. Posez-moi votre question "
     "en quelques mots, par exemple : « horaires de la mairie »."
 )
+ANSWER_FAILED = (
+    "Désolé, je n'ai pas pu préparer ma réponse à cause d'un problème technique. Vous pouvez "
+    "reformuler votre question, ou contacter la mairie : {contact}."
+)
 TOO_LONG = (
     "Votre message est un peu long pour moi. Pouvez-vous poser votre question en une ou "
     "deux phrases ? Pour une demande détaillée, écrivez à la mairie : {contact}."

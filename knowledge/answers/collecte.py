@@ -127,8 +127,11 @@ class CollecteAnswers:
         period = "ce jour-là" if start == end else label
         text = phrases.COLLECTE_NONE_IN_RANGE.format(stream=name, period=period)
         following = self.calendar.next_collections(zone, stream_id, end + timedelta(days=1))
-        if following:
-            text += " ; " + self._next_text(following[0], name, question.today)
+        for collection in following:  # the cancelled ones before the next that is held
+            if collection.cancelled:
+                text += " ; " + self._describe(collection, name, question.today)
+            else:
+                text += " ; " + self._next_text(collection, name, question.today)
         return text + "."
 
     def _next(self, question: Question, zone: str, stream_id: str) -> str:

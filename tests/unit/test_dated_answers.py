@@ -99,6 +99,14 @@ def without_faq(knowledge: Knowledge, question: str, now: datetime) -> Reply | N
             ["annulee", "jeudi 25 fevrier"],
             [],
         ),
+        # A day without collection, the next one cancelled: both said, then the next held.
+        (
+            "le bac jaune passe le mardi 9 février rue des Genêts ?",
+            "2027-01-20T10:00",
+            "collecte",
+            ["pas de collecte", "11 fevrier est annulee", "prochaine collecte : jeudi 25 fevrier"],
+            [],
+        ),
         # Glass is brought to drop-off points of the zone.
         (
             "Où jeter mes bouteilles en verre ? J'habite rue des Halles.",

@@ -50,6 +50,19 @@ async def test_bad_input_gets_a_polite_reply(dispatcher: Dispatcher, text: str) 
     assert "Traceback" not in reply and "<script>" not in reply
 
 
+async def test_a_failing_answer_still_gets_a_polite_reply(
+    example_knowledge: Knowledge, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(*args: object) -> None:
+        raise AssertionError("a bug in an answerer")
+
+    monkeypatch.setattr(example_knowledge, "answer", broken)
+    reply, source = await _ask(Dispatcher(lambda: example_knowledge), "poubelle jaune mardi ?")
+    assert source is None and "mairie" in reply
+    assert example_knowledge.pack.commune.contact.phone in reply
+    assert "a bug in an answerer" in caplog.text  # logged for the agents, not shown
+
+
 async def test_oversized_message_asks_to_shorten(dispatcher: Dispatcher) -> None:
     reply, source = await _ask(dispatcher, "bonjour " * 2_000)
     assert source is None and "long" in reply
