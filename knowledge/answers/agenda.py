@@ -11,13 +11,24 @@ from knowledge.answers.question import Question
 from knowledge.pack.calendar_models import Event
 
 # "sorties" only in the plural: "la sortie de mon garage" is a way out, not an outing.
+# "Prévu" and "organisé" only as asked ("qu'est-ce qui est prévu ?", "rien d'organisé ?"),
+# not of a named thing ("une coupure prévue mardi", "on organise un repas de quartier").
 LISTING_WORDS = (
-    r"se passe|passera|organise|organisee?s?|prevu|prevue?s?|programme|agenda|evenements?|"
-    r"animations?|sorties|manifestations?|festivites?|a faire|quoi de neuf"
+    r"se passe|passera|programme|agenda|evenements?|animations?|sorties|manifestations?|"
+    r"festivites?|a faire|quoi de neuf|"
+    r"(?:qui est|qui sera|il y a de|quoi de|quelque chose de|rien de|y a t il de|ce qui est|"
+    r"est|sont|sera) (?:prevue?s?|organisee?s?)|(?:qu|que|rien d|quelque chose d) organisee?s?|"
+    r"(?:prevue?s?|organisee?s?) quoi"
 )
 # "Comment ça se passe ?" asks how a procedure goes, and "qu'est-ce qu'il faut faire en
 # arrivant samedi ?" what one must do: neither asks what is on.
 NOT_LISTING = r"comment (?:ca |cela )?se passe|faut|dois|doit|doivent|devons|devez"
+# A named event, but another matter: something lost there, helping, taking part.
+NOT_ABOUT_EVENT = (
+    r"perdue?s?|oubliee?s?|volee?s?|trouvee?s?|rapporte\w*|benevol\w*|coup de main|aider|"
+    r"participer|exposant|exposer|stand|inscri\w*|contacter|qui dois|qui doit|qui faut|"
+    r"qui appeler|plainte"
+)
 ASK_WORDS = (
     r"quand|quel jour|quelle date|date|dates|a quelle heure|prochain|prochaine|bientot|a venir"
 )
@@ -47,9 +58,11 @@ class AgendaAnswers:
         return found
 
     def is_about_event(self, question: Question) -> bool:
-        return bool(self.matching(question)) and (
-            question.says(ASK_WORDS) or question.when is not None
-        )
+        if not self.matching(question) or (
+            question.says(NOT_ABOUT_EVENT) and not question.says(ASK_WORDS)
+        ):
+            return False
+        return question.says(ASK_WORDS) or question.when is not None
 
     def is_listing(self, question: Question) -> bool:
         return (

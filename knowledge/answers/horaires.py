@@ -27,7 +27,10 @@ GENERIC_PLACE_WORDS = (
     "intercommunal intercommunale service services centre public publique espace maison "
     "salle local lieu"
 )
-NOT_ABOUT_HOURS = r"inscriptions?|inscrire|tarifs?|prix|combien|coute|coutent|reserv\w*"
+NOT_ABOUT_HOURS = (
+    r"inscriptions?|inscrire|tarifs?|prix|combien|coute|coutent|reserv\w*|obten\w*|obtien\w*|"
+    r"badge"
+)
 MAX_DAYS = 16
 _GIVES_HOURS = re.compile(r"\b\d{1,2} ?h(?: ?\d{2})?\b")  # "9h", "14 h 30", "8h-12h"
 _PART_BOUNDS = {

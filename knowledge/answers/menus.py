@@ -20,17 +20,19 @@ CANTEEN_WORDS = (
 PUPIL_WORDS = r"ecole|enfants|eleves"
 EATING_WORDS = r"manger|mangent|mangeront|mange|au menu|plats?"
 MENU_WORDS = (
-    r"menus?|au menu|repas|manger|mangent|mangeront|mange|quoi|plat|plats|"
+    r"menus?|au menu|repas|manger|mangent|mangeront|mange|quoi|plat|plats|desserts?|"
+    r"entrees?|gouter|fromage|laitage|"
     r"qu est ce qu il y a|qu est ce qui|y a quoi|il y a quoi"
 )
 # A question on what to do about the canteen (cancel, enrol, pay, whether or how a child
-# could eat there) is the FAQ's, even dated; so are meals delivered at home and the canteens of
-# secondary schools, which are not the commune's.
+# could eat there) is the FAQ's, even dated; so are meals delivered at home, the canteens of
+# secondary schools, which are not the commune's, and meals residents organise.
 NOT_ABOUT_MENUS = (
     r"annul\w*|desinscri\w*|inscri\w*|pay\w*|paie\w*|paiement|factur\w*|tarifs?|prix|"
     r"coute\w*|reserv\w*|absent\w*|absence|malade|allergi\w*|livr\w*|portage|domicile|"
     r"colleg\w*|lycee\w*|pourrai\w*|possible|comment faire|comment on fait|comment je fais|"
-    r"que faire|demarches?"
+    r"que faire|demarches?|organis\w*|preter|prete|pret|repas de quartier|repas des aines|"
+    r"repas partage"
 )
 LABEL_WORDS = {"vegetarien": r"vegetariens?|vegetariennes?|veggie|vege|sans viande", "bio": r"bio",
                "local": r"locale?s?|local"}  # fmt: skip

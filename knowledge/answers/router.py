@@ -27,16 +27,31 @@ from knowledge.places import Place, StreetIndex
 from knowledge.reply import STREET_CHOICE, Context, Reply, Suggestion
 
 # Not "ramassé" nor "collecté": they name the collection (or an animal picked up, "ma
-# chatte a-t-elle été ramassée ?"), they do not ask when.
-ASKS_WHEN = (
-    r"quand|quel jour|quels jours|quelle date|c est quand|passe|passent|prochaine|reprend|"
-    r"maintenue?|kan|kand|qd|qnd|kel jour"
+# chatte a-t-elle été ramassée ?"), they do not ask when. Nor "passe" alone: "le camion
+# passe jeudi" can be said in passing.
+ASKS_WHEN_ONLY = (
+    r"quand|quel jour|quels jours|quelle date|c est quand|prochaine|reprend|maintenue?|kan|"
+    r"kand|qd|qnd|kel jour|repass\w*"
 )
+ASKS_WHEN = ASKS_WHEN_ONLY + r"|passe|passent"
 
-# A question that asks who, why, or whether one must or may: about the bins, not the day
-# ("qui doit remplacer ma poubelle cassée ce matin ?", "il me faut une carte ?"). "Où",
-# "comment" and "je peux" stay: "comment me débarrasser d'un canapé ?" is for the calendar.
-ASKS_OTHER = r"qui|pourquoi|faut|droit|dois|doit|doivent|interdit|autorise|signaler"
+# A question that asks who, why, whether one must or may, or what to do about a bin stolen
+# or broken: about the bins, not the day ("qui doit remplacer ma poubelle cassée ce matin ?",
+# "il me faut une carte ?", "bac volé cette nuit, je fais quoi ?"). "Où" and "comment" stay:
+# "comment me débarrasser d'un canapé ?" is for the calendar.
+ASKS_OTHER = (
+    r"qui|pourquoi|faut|droit|dois|doit|doivent|interdit|autorise|signaler|"
+    r"volee?s?|cassee?s?|abimee?s?|fendue?s?|disparue?s?|roues?|couvercle|"
+    r"neuf|neuve|remplac\w*|obtenir|ravoir|dans le bac|dans la poubelle|quelle poubelle|"
+    r"quel bac|va dans|vont dans"
+)
+# Whether one may ("je peux faire un feu samedi ?") is not when, unless where is asked too
+# ("où est-ce que je peux jeter mes bouteilles ?").
+ASKS_LEAVE = r"je peux|peut on|on peut|puis je"
+ASKS_WHERE = r"ou est ce|ou (?:je|j|on|puis|peut|peux)"
+# Never the collection day, even with "quand": the bin tax ("quand est-elle prélevée ?"), a
+# collection missed ("le camion n'est pas passé").
+NOT_COLLECTION_DAY = r"taxe|redevance|teom|factur\w*|pas passee?s?|pas ete (?:ramasse|collecte)\w*"
 
 
 class DatedAnswers:
@@ -91,7 +106,12 @@ class DatedAnswers:
 
     def _collecte(self, question: Question, context: Context, faq_confident: bool) -> Reply | None:
         assert self.collecte is not None
-        if question.says(ASKS_OTHER) and not question.says(ASKS_WHEN):
+        if question.says(NOT_COLLECTION_DAY) and not question.says(r"repass\w*"):
+            return None
+        asks_other = question.says(ASKS_OTHER) or (
+            question.says(ASKS_LEAVE) and not question.says(ASKS_WHERE)
+        )
+        if asks_other and not question.says(ASKS_WHEN_ONLY):
             return None
         named = question.places
         dated = question.when is not None and question.when.specific

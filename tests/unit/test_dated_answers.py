@@ -277,9 +277,19 @@ def test_picked_up_is_not_asking_the_collection_day(example_knowledge: Knowledge
                 "Le camion a cassé la roue de ma poubelle grise ce matin : qui doit la remplacer ?",
                 "Rue des Halles, on a laissé un matelas sur le trottoir : à qui le signaler ?",
                 "J'ai le droit de laisser ma poubelle jaune dehors la semaine rue des Halles ?",
+                # a bin stolen, a collection missed, the bin tax, what goes in which bin,
+                # whether one may
+                "Bac jaune volé cette nuit rue des Halles, je fais quoi ?",
+                "Le camion n'est pas passé ce matin rue des Halles, mon bac est resté plein.",
+                "Combien coûte la taxe d'ordures ménagères et quand est-elle prélevée ?",
+                "Les barquettes, je les mets dans le bac jaune ? Le camion passe jeudi rue des "
+                "Halles.",
+                "La collecte des déchets verts est finie : je peux faire un feu de feuilles "
+                "samedi ?",
             ],
             ["Rue des Halles, la poubelle jaune passe quand ?",
-             "Qui ramasse la poubelle grise rue des Halles, quand ?"],
+             "Qui ramasse la poubelle grise rue des Halles, quand ?",
+             "Où est-ce que je peux jeter mes bouteilles en verre ? J'habite rue des Halles."],
         ),
         # meals delivered at home, whether or how a child could eat there, children without
         # eating
@@ -290,8 +300,10 @@ def test_picked_up_is_not_asking_the_collection_day(example_knowledge: Knowledge
                 "Mon fils pourrait-il manger à la cantine seulement le mardi ?",
                 "On emménage le mois prochain avec les enfants : par quoi commencer ?",
                 "Mon fils entre au CP en septembre : comment faire pour qu'il mange à la cantine ?",
+                "On organise un repas de quartier en juin : la mairie prête-t-elle des tables ?",
             ],
-            ["les enfants mangent quoi à l'école demain ?"],
+            ["les enfants mangent quoi à l'école demain ?",
+             "C'est quoi le dessert à la cantine demain ?"],
         ),
         # a way out, how a procedure goes, what one must do: not what is on
         (
@@ -300,16 +312,25 @@ def test_picked_up_is_not_asking_the_collection_day(example_knowledge: Knowledge
                 "Une voiture bloque la sortie de mon garage depuis ce matin",
                 "On veut se marier l'été prochain, comment ça se passe ?",
                 "On emménage samedi, qu'est-ce qu'il faut faire en arrivant ?",
+                # something planned that is no event; something lost at an event
+                "Coupure d'eau prévue mardi dans le quartier, jusqu'à quelle heure ?",
+                "J'ai perdu mes clés au spectacle de Noël des enfants samedi, quelqu'un les a "
+                "rapportées ?",
             ],
-            ["Quelles sorties ce week-end ?", "Qu'est-ce qui se passe samedi ?"],
+            ["Quelles sorties ce week-end ?", "Qu'est-ce qui se passe samedi ?",
+             "Qu'est-ce qui est prévu ce week-end ?", "Rien d'organisé samedi ?",
+             "Le spectacle de Noël des enfants c'est quand ? je voudrais aider"],
         ),
-        # going to work is not going to a place; booking is not opening hours
+        # going to work is not going to a place; booking or getting a pass is not opening
+        # hours
         (
             "horaires",
             [
                 "Ce matin une camionnette bloque la sortie de la salle de sport, je ne peux plus "
                 "aller travailler : que faire ?",
                 "Le gymnase est ouvert pendant les vacances de Noël ? il faut réserver ?",
+                "Je n'ai pas de badge pour la déchetterie et je voudrais y aller samedi : "
+                "comment je l'obtiens ?",
             ],
             ["on peut y aller samedi à la déchetterie ?",
              "peut-on aller à la bibliothèque demain ?"],
