@@ -18,7 +18,10 @@ LISTING_WORDS = (
     r"festivites?|a faire|quoi de neuf|"
     r"(?:qui est|qui sera|il y a de|quoi de|quelque chose de|rien de|y a t il de|ce qui est|"
     r"est|sont|sera) (?:prevue?s?|organisee?s?)|(?:qu|que|rien d|quelque chose d) organisee?s?|"
-    r"(?:prevue?s?|organisee?s?) quoi"
+    r"(?:prevue?s?|organisee?s?) quoi|"
+    r"(?:y a t il|y aura t il|y aura|il y a|y a|il y aura) (?:un|une|des|du) (?:concerts?|"
+    r"spectacles?|festivals?|expositions?|expos?|brocantes?|vide greniers?|lotos?|bals?|"
+    r"conferences?|feux? d artifice|marches? de noel|fetes?)"
 )
 # "Comment ça se passe ?" asks how a procedure goes, and "qu'est-ce qu'il faut faire en
 # arrivant samedi ?" what one must do: neither asks what is on.

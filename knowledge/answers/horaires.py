@@ -14,7 +14,8 @@ from knowledge.pack.models import FaqEntry
 
 HOURS_WORDS = (
     r"ouvert|ouverte|ouverts|ouvertes|ouvre|ouvrent|ouvrira|rouvre|rouvrent|rouvrira|reouverture|"
-    r"ferme|fermee|fermes|fermees|fermeture|horaires?|heures? d ouverture"
+    r"ferme|fermee|fermes|fermees|fermeture|horaires?|heures? d ouverture|quelle heure|"
+    r"quelles heures"
 )
 # with a date: "on peut y aller samedi ?", not "pour aller travailler"
 OPENING_WORDS = HOURS_WORDS + r"|possible|y aller|aller a|aller au|aller a la"
@@ -70,7 +71,8 @@ class OpeningAnswers:
         """The place the question names, by its name or aliases. With a date, a word of its
         name is enough ("la salle, samedi ?"); without one, a word of its own ("horaires de la
         piscine municipale" names no "service technique municipal")."""
-        names = self._terms if question.when is not None else self._distinctive
+        dated = question.when is not None and question.when.specific
+        names = self._terms if dated else self._distinctive
         best, best_score = None, 0.0
         for service_id, terms in names.items():
             # a word that is only part of another phrase ("nationale" of the identity card)
@@ -85,7 +87,7 @@ class OpeningAnswers:
         if the FAQ entry that would answer (`faq`) gives no hours: the mairie's also says
         where and how to reach it, but "la médiathèque ouvre quand ?" is not answered by how
         to join it."""
-        if not question.says(OPENING_WORDS) or self.service_in(question) is None:
+        if not question.asks(OPENING_WORDS) or self.service_in(question) is None:
             return False
         if question.says(NOT_ABOUT_HOURS):  # "quand ouvrent les inscriptions…"
             return False
@@ -93,8 +95,8 @@ class OpeningAnswers:
         return (
             (when is not None and when.specific)
             or question.says(NOW_WORDS)
-            or (
-                when is None
+            or (  # no date, or a weekday every week: "la poste ouvre le lundi ?"
+                (when is None or not when.specific)
                 and question.says(HOURS_WORDS)
                 and (faq is None or not _GIVES_HOURS.search(faq.answer))
             )

@@ -22,8 +22,10 @@ EATING_WORDS = r"manger|mangent|mangeront|mange|au menu|plats?"
 MENU_WORDS = (
     r"menus?|au menu|repas|manger|mangent|mangeront|mange|quoi|plat|plats|desserts?|"
     r"entrees?|gouter|fromage|laitage|"
-    r"qu est ce qu il y a|qu est ce qui|y a quoi|il y a quoi"
+    r"qu est ce qu il y a|qu est ce qui|y a quoi|il y a quoi|il y a du|il y a de la|"
+    r"il y a des|y a t il du|y a t il de la|y a t il des|y a du|y a de la"
 )
+DISH_WHEN = r"quand|quel jour|quels jours|c est quand|prochaine fois"
 # A question on what to do about the canteen (cancel, enrol, pay, whether or how a child
 # could eat there) is the FAQ's, even dated; so are meals delivered at home, the canteens of
 # secondary schools, which are not the commune's, and meals residents organise.
@@ -59,9 +61,9 @@ class MenuAnswers:
         dated = question.when is not None or question.says(
             r"du jour|ce midi|aujourd hui|de la semaine|la semaine|cette semaine"
         )
-        if not dated:
-            return False
         start, end = self._period(question)
+        if not dated:  # "quand y a-t-il des frites ?": the dish in the menus to come
+            return question.says(DISH_WHEN) and bool(self._dish_words(question, start, end))
         return question.says(MENU_WORDS) or bool(self._dish_words(question, start, end))
 
     def _period(self, question: Question) -> tuple[date, date]:
@@ -71,6 +73,8 @@ class MenuAnswers:
             start, end = when.start, when.end
         if question.says(r"de la semaine|la semaine|cette semaine") and start == end:
             start, end = _school_week(question.today)
+        elif when is None and question.says(DISH_WHEN):
+            end = max(self.canteen.last_published or start, start)
         return start, end
 
     def answer(self, question: Question) -> str:

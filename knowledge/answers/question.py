@@ -6,8 +6,10 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from knowledge.dates import When
+from knowledge.dates import When, normalise
 from knowledge.places import Place
+
+_CLAUSE = re.compile(r"[^.;!?]*[.;!?]*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,3 +30,12 @@ class Question:
     def says(self, pattern: str) -> bool:
         """Whether the folded text contains `pattern` (a regex) as whole words."""
         return re.search(r" (?:" + pattern + r") ", self.folded) is not None
+
+    def asks(self, pattern: str) -> bool:
+        """Whether `pattern` is in what the message asks: a clause ending with a question
+        mark, or the last one ("la mairie est fermée vendredi ; je peux déposer mon
+        dossier ?" does not ask whether the mairie is open)."""
+        clauses = [c for c in _CLAUSE.findall(self.text) if c.strip(" .;!?")]
+        asked = [c for c in clauses if c.rstrip().endswith("?")] + clauses[-1:]
+        folded = " " + " ".join(normalise(" ".join(asked)).replace("'", " ").split()) + " "
+        return re.search(r" (?:" + pattern + r") ", folded) is not None

@@ -36,18 +36,18 @@ ASKS_WHEN_ONLY = (
 ASKS_WHEN = ASKS_WHEN_ONLY + r"|passe|passent"
 
 # A question that asks who, why, whether one must or may, or what to do about a bin stolen
-# or broken: about the bins, not the day ("qui doit remplacer ma poubelle cassée ce matin ?",
-# "il me faut une carte ?", "bac volé cette nuit, je fais quoi ?"). "Où" and "comment" stay:
-# "comment me débarrasser d'un canapé ?" is for the calendar.
+# or broken or bags left lying: about the bins, not the day ("qui doit remplacer ma poubelle
+# cassée ce matin ?", "il me faut une carte ?", "bac volé cette nuit, je fais quoi ?"). "Où"
+# and "comment" stay: "comment me débarrasser d'un canapé ?" is for the calendar.
 ASKS_OTHER = (
     r"qui|pourquoi|faut|droit|dois|doit|doivent|interdit|autorise|signaler|"
     r"volee?s?|cassee?s?|abimee?s?|fendue?s?|disparue?s?|roues?|couvercle|"
     r"neuf|neuve|remplac\w*|obtenir|ravoir|dans le bac|dans la poubelle|quelle poubelle|"
-    r"quel bac|va dans|vont dans"
+    r"quel bac|va dans|vont dans|laissee?s?|abandonnee?s?|traine\w*"
 )
 # Whether one may ("je peux faire un feu samedi ?") is not when, unless where is asked too
 # ("où est-ce que je peux jeter mes bouteilles ?").
-ASKS_LEAVE = r"je peux|peut on|on peut|puis je"
+ASKS_MAY = r"je peux|peut on|on peut|puis je"
 ASKS_WHERE = r"ou est ce|ou (?:je|j|on|puis|peut|peux)"
 # Never the collection day, even with "quand": the bin tax ("quand est-elle prélevée ?"), a
 # collection missed ("le camion n'est pas passé").
@@ -109,7 +109,7 @@ class DatedAnswers:
         if question.says(NOT_COLLECTION_DAY) and not question.says(r"repass\w*"):
             return None
         asks_other = question.says(ASKS_OTHER) or (
-            question.says(ASKS_LEAVE) and not question.says(ASKS_WHERE)
+            question.says(ASKS_MAY) and not question.says(ASKS_WHERE)
         )
         if asks_other and not question.says(ASKS_WHEN_ONLY):
             return None
