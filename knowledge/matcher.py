@@ -12,7 +12,9 @@ more than "demande". A question is scored against an entry by:
   detailed question meets the sentence written for it;
 - ambiguity: when a second entry scores almost as well, the bot is less sure of the first;
 - length: a long question tells its circumstances (who, where, since when) beside its
-  subject, and no entry says those: each term beyond a few gives back a little confidence.
+  subject, and no entry says those: each term beyond a few gives back a little confidence,
+  and the words the pack never uses, more likely circumstances than subjects there, weigh
+  less.
 """
 
 from __future__ import annotations
@@ -43,7 +45,17 @@ _SENTENCE_END = re.compile(r"[.\n;:!?]")
 PASSAGE_WEIGHT = 0.3  # how much of the question one sentence of the answer says
 LONG_QUESTION_TERMS = 7  # from this many terms on, a question is long:
 LENGTH_CREDIT = 0.015  # each further term adds this much to every score,
-MAX_LENGTH_CREDIT = 0.11  # up to this much
+MAX_LENGTH_CREDIT = 0.11  # up to this much;
+UNKNOWN_LONG_STEP = 0.5  # and words the pack never uses lose this share of their weight,
+UNKNOWN_LONG_FLOOR = 0.2  # down to this share
+
+
+def _unknown_share(count: int) -> float:
+    """How much a word the pack never uses still weighs in a question of `count` terms: in a
+    short one it is likely the subject ("permis de conduire"), in a long one a circumstance
+    (a town, a relative, a detail of the story)."""
+    longer = max(0, count - LONG_QUESTION_TERMS)
+    return max(UNKNOWN_LONG_FLOOR, 1 - UNKNOWN_LONG_STEP * longer)
 
 
 def _numeric(term: str) -> bool:
@@ -143,7 +155,7 @@ class FaqMatcher:
 
     def _weights(self, terms: dict[str, float]) -> dict[str, float]:
         """Each term's weight in the question."""
-        unknown = UNKNOWN_IDF_SHARE * self._max_idf
+        unknown = UNKNOWN_IDF_SHARE * self._max_idf * _unknown_share(len(terms))
         weak = self.analyzer.weak_terms
         weights = {}
         for term, share in terms.items():

@@ -26,6 +26,7 @@ from knowledge.matcher import (
     PASSAGE_WEIGHT,
     TOPIC_WEIGHT,
     UNKNOWN_IDF_SHARE,
+    UNKNOWN_LONG_FLOOR,
     WEAK_IDF_SHARE,
     FaqMatcher,
     Match,
@@ -159,6 +160,22 @@ def test_a_long_question_gets_back_what_its_circumstances_took(
     assert with_credit[0] == without[0]
     expected = min(LENGTH_CREDIT * (len(long) - LONG_QUESTION_TERMS), MAX_LENGTH_CREDIT)
     assert with_credit[1] == pytest.approx(without[1] + expected, abs=1e-4)
+
+
+def test_words_the_pack_never_uses_weigh_less_in_a_long_question(
+    example_knowledge: Knowledge,
+) -> None:
+    """In a short question a word the pack never uses is likely the subject ("permis de
+    conduire"); in a long story more likely a circumstance: a town, a relative, a detail."""
+    matcher = example_knowledge.matcher
+    known = matcher.query_terms("permis")
+    short = {"zorglub": 1.0} | known
+    long = {f"inconnu{n}": 1.0 for n in range(LONG_QUESTION_TERMS + 3)} | short
+    in_short, in_long = matcher._weights(short)["zorglub"], matcher._weights(long)["zorglub"]
+    assert in_short == UNKNOWN_IDF_SHARE * matcher._max_idf
+    assert in_long == pytest.approx(in_short * UNKNOWN_LONG_FLOOR)
+    for term in known:
+        assert matcher._weights(long)[term] == matcher._weights(short)[term] == matcher._idf[term]
 
 
 def test_fallback_offers_close_entries(knowledge: Knowledge) -> None:
