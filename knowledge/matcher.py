@@ -47,7 +47,7 @@ LONG_QUESTION_TERMS = 7  # from this many terms on, a question is long:
 LENGTH_CREDIT = 0.015  # each further term adds this much to every score,
 MAX_LENGTH_CREDIT = 0.11  # up to this much;
 UNKNOWN_LONG_STEP = 0.5  # and words the pack never uses lose this share of their weight,
-UNKNOWN_LONG_FLOOR = 0.2  # down to this share
+UNKNOWN_LONG_FLOOR = 0.35  # down to this share
 
 
 def _unknown_share(count: int) -> float:
