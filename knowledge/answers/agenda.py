@@ -26,11 +26,13 @@ LISTING_WORDS = (
 # "Comment ça se passe ?" asks how a procedure goes, and "qu'est-ce qu'il faut faire en
 # arrivant samedi ?" what one must do: neither asks what is on.
 NOT_LISTING = r"comment (?:ca |cela )?se passe|faut|dois|doit|doivent|devons|devez"
-# A named event, but another matter: something lost there, helping, taking part.
+# A named event, but another matter: something lost there, helping, taking part, what was
+# decided there, getting there, or what else to do.
 NOT_ABOUT_EVENT = (
     r"perdue?s?|oubliee?s?|volee?s?|trouvee?s?|rapporte\w*|benevol\w*|coup de main|aider|"
     r"participer|exposant|exposer|stand|inscri\w*|contacter|qui dois|qui doit|qui faut|"
-    r"qui appeler|plainte"
+    r"qui appeler|plainte|demarches?|lire|consulter|compte rendu|deliberations?|navette|garer|"
+    r"parking"
 )
 ASK_WORDS = (
     r"quand|quel jour|quelle date|date|dates|a quelle heure|prochain|prochaine|bientot|a venir"

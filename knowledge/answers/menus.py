@@ -28,13 +28,14 @@ MENU_WORDS = (
 DISH_WHEN = r"quand|quel jour|quels jours|c est quand|prochaine fois"
 # A question on what to do about the canteen (cancel, enrol, pay, whether or how a child
 # could eat there) is the FAQ's, even dated; so are meals delivered at home, the canteens of
-# secondary schools, which are not the commune's, and meals residents organise.
+# secondary schools, which are not the commune's, meals residents organise, and what a child
+# who does not eat a dish gets instead.
 NOT_ABOUT_MENUS = (
     r"annul\w*|desinscri\w*|inscri\w*|pay\w*|paie\w*|paiement|factur\w*|tarifs?|prix|"
     r"coute\w*|reserv\w*|absent\w*|absence|malade|allergi\w*|livr\w*|portage|domicile|"
     r"colleg\w*|lycee\w*|pourrai\w*|possible|comment faire|comment on fait|comment je fais|"
     r"que faire|demarches?|organis\w*|preter|prete|pret|repas de quartier|repas des aines|"
-    r"repas partage"
+    r"repas partage|comment ca se passe|mange pas|regimes?|sans porc"
 )
 LABEL_WORDS = {"vegetarien": r"vegetariens?|vegetariennes?|veggie|vege|sans viande", "bio": r"bio",
                "local": r"locale?s?|local"}  # fmt: skip

@@ -10,6 +10,13 @@ from knowledge.dates import When, normalise
 from knowledge.places import Place
 
 _CLAUSE = re.compile(r"[^.;!?]*[.;!?]*")
+# "la mairie est fermée cet après-midi, comment déclarer le décès ?": what comes before the
+# comma is the situation, the question follows it.
+_THEN_ASKS = re.compile(
+    r",\s*(?:et |mais )?(?=(?:comment|qui|que|qu'|quoi|pourquoi|combien|quel|quelle|quels|"
+    r"quelles|où|ou est|à qui|a qui|est-ce|est ce|dois|doit|faut|peut|puis|je peux|on peut)\b)",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,9 +40,15 @@ class Question:
 
     def asks(self, pattern: str) -> bool:
         """Whether `pattern` is in what the message asks: a clause ending with a question
-        mark, or the last one ("la mairie est fermée vendredi ; je peux déposer mon
-        dossier ?" does not ask whether the mairie is open)."""
+        mark, from the question word that follows its last comma, or the last clause ("la
+        mairie est fermée vendredi ; je peux déposer mon dossier ?" and "la mairie est fermée,
+        comment déclarer le décès ?" do not ask whether the mairie is open)."""
         clauses = [c for c in _CLAUSE.findall(self.text) if c.strip(" .;!?")]
-        asked = [c for c in clauses if c.rstrip().endswith("?")] + clauses[-1:]
+        last = len(clauses) - 1
+        asked = [
+            _THEN_ASKS.split(c)[-1]
+            for n, c in enumerate(clauses)
+            if c.rstrip().endswith("?") or n == last
+        ]
         folded = " " + " ".join(normalise(" ".join(asked)).replace("'", " ").split()) + " "
         return re.search(r" (?:" + pattern + r") ", folded) is not None

@@ -14,7 +14,7 @@ from knowledge import phrases
 from knowledge.analysis import Analyzer
 from knowledge.answers.agenda import AgendaAnswers
 from knowledge.answers.collecte import COLLECTION_NAMED, CollecteAnswers
-from knowledge.answers.horaires import OpeningAnswers
+from knowledge.answers.horaires import HOURS_WORDS, OpeningAnswers
 from knowledge.answers.menus import MenuAnswers
 from knowledge.answers.question import Question
 from knowledge.calendars.canteen import CanteenCalendar
@@ -87,6 +87,13 @@ class DatedAnswers:
         """A dated reply, or None when the FAQ should answer (`faq`: the entry that would,
         when the matcher is confident)."""
         faq_confident = faq is not None
+        hours = self.opening
+        if hours is not None and not hours.is_about_opening(question, faq):
+            hours = None
+        # "la déchetterie est ouverte ce soir ? j'ai des cartons": not the collection of
+        # cardboard (a street named is the collection's: "rue X, ramassé malgré la fermeture ?")
+        if hours and not question.places and question.asks(HOURS_WORDS):
+            return Reply(hours.answer(question), "horaires", 1.0)
         collecte = self.collecte is not None and self.collecte.is_about_collection(question)
         if collecte and question.places:
             return self._collecte(question, context, faq_confident)
@@ -98,8 +105,8 @@ class DatedAnswers:
             reply = self._collecte(question, context, faq_confident)
             if reply is not None:
                 return reply
-        if self.opening is not None and self.opening.is_about_opening(question, faq):
-            return Reply(self.opening.answer(question), "horaires", 1.0)
+        if hours:
+            return Reply(hours.answer(question), "horaires", 1.0)
         if self.agenda is not None and self.agenda.is_listing(question):
             return Reply(self.agenda.answer(question), "agenda", 1.0)
         return None

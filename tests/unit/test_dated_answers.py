@@ -288,6 +288,9 @@ def test_picked_up_is_not_asking_the_collection_day(example_knowledge: Knowledge
                 "samedi ?",
                 "Quelqu'un a laissé des sacs poubelles rue des Halles depuis lundi, ça traîne "
                 "encore.",
+                # the opening hours of the place one brings cardboard to
+                "Est-ce que la déchetterie est ouverte cet après-midi ? j'ai des cartons à "
+                "déposer",
             ],
             ["Rue des Halles, la poubelle jaune passe quand ?",
              "Qui ramasse la poubelle grise rue des Halles, quand ?",
@@ -303,6 +306,8 @@ def test_picked_up_is_not_asking_the_collection_day(example_knowledge: Knowledge
                 "On emménage le mois prochain avec les enfants : par quoi commencer ?",
                 "Mon fils entre au CP en septembre : comment faire pour qu'il mange à la cantine ?",
                 "On organise un repas de quartier en juin : la mairie prête-t-elle des tables ?",
+                "Je vois du rôti de porc au menu de la cantine le 30 novembre, mon fils n'en "
+                "mange pas, comment ça se passe pour lui ?",
             ],
             ["les enfants mangent quoi à l'école demain ?",
              "C'est quoi le dessert à la cantine demain ?",
@@ -320,6 +325,8 @@ def test_picked_up_is_not_asking_the_collection_day(example_knowledge: Knowledge
                 "Coupure d'eau prévue mardi dans le quartier, jusqu'à quelle heure ?",
                 "J'ai perdu mes clés au spectacle de Noël des enfants samedi, quelqu'un les a "
                 "rapportées ?",
+                "Après le conseil municipal du 17 décembre, où est-ce que je pourrai lire les "
+                "délibérations ?",
             ],
             ["Quelles sorties ce week-end ?", "Qu'est-ce qui se passe samedi ?",
              "Qu'est-ce qui est prévu ce week-end ?", "Rien d'organisé samedi ?",
@@ -339,10 +346,15 @@ def test_picked_up_is_not_asking_the_collection_day(example_knowledge: Knowledge
                 # closed is said, not asked
                 "La mairie est fermée le vendredi ; est-ce que je peux quand même déposer mon "
                 "dossier de PACS ?",
+                "Mon grand-père est décédé cette nuit et la mairie est fermée cet après-midi, "
+                "comment on déclare le décès ?",
+                "La bibliothèque est fermée samedi, est-ce que je peux rendre mes livres plus "
+                "tard ?",
             ],
             ["on peut y aller samedi à la déchetterie ?",
              "peut-on aller à la bibliothèque demain ?",
-             "la poste ouvre le lundi ?"],
+             "la poste ouvre le lundi ?",
+             "Est-ce que la déchetterie est ouverte cet après-midi ? j'ai des cartons à déposer"],
         ),
     ],
 )  # fmt: skip
