@@ -324,6 +324,18 @@ def test_someone_voting_in_my_place_is_a_proxy_and_the_car_is_a_bus() -> None:
     assert proxy not in analyzer.analyze("je garde ma place de parking pour voter")
     assert bus in analyzer.analyze("elle prendra le car pour le collège")
     assert bus not in analyzer.analyze("je demande car je ne sais pas")
+    school_bus = analyzer.analyze("transport scolaire")[0]
+    assert school_bus in analyzer.analyze("carte car scolaire")
+    assert school_bus not in analyzer.analyze("les vacances scolaires")  # no lone "scolaire"
+    assert proxy in analyzer.analyze("procu vote")
+
+
+def test_born_is_a_birth_not_a_negation() -> None:
+    analyzer = Analyzer(builtin_lexicon())
+    birth = analyzer.analyze("naissance")[0]
+    assert birth in analyzer.analyze("bébé né hier, on le déclare où ?")
+    assert birth in analyzer.analyze("je suis né à Lyon")
+    assert birth not in analyzer.analyze("je ne suis pas inscrit")
 
 
 def test_readings_are_read_from_the_lexicon_file() -> None:
