@@ -330,6 +330,14 @@ def test_someone_voting_in_my_place_is_a_proxy_and_the_car_is_a_bus() -> None:
     assert proxy in analyzer.analyze("procu vote")
 
 
+def test_flying_a_drone_is_no_theft_and_making_a_fire_is_burning() -> None:
+    analyzer = Analyzer(builtin_lexicon())
+    theft, burning = analyzer.analyze("vol")[0], analyzer.analyze("brûlage")[0]
+    assert theft not in analyzer.analyze("peut-on faire voler un drone ?")
+    assert theft in analyzer.analyze("on m'a volé mon vélo")
+    assert burning in analyzer.analyze("je peux faire un feu au fond du jardin ?")
+
+
 def test_born_is_a_birth_not_a_negation() -> None:
     analyzer = Analyzer(builtin_lexicon())
     birth = analyzer.analyze("naissance")[0]
