@@ -58,7 +58,8 @@ class OpeningAnswers:
                 term
                 for name in (service.name, *service.aliases, service.id.replace("-", " "))
                 for term, share in analyzer.analyze_weighted(name).items()
-                if share == 1.0
+                # "mercredi" of "garderie du mercredi" is a day, it names no place
+                if share == 1.0 and term not in analyzer.weak_terms
             }
             for service in services
         }

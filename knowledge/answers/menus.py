@@ -57,7 +57,7 @@ class MenuAnswers:
         names_canteen = question.says(CANTEEN_WORDS) or (
             question.says(PUPIL_WORDS) and question.says(EATING_WORDS)
         )
-        if not names_canteen or question.says(NOT_ABOUT_MENUS):
+        if not names_canteen or question.asks(NOT_ABOUT_MENUS):
             return False
         dated = question.when is not None or question.says(
             r"du jour|ce midi|aujourd hui|de la semaine|la semaine|cette semaine"

@@ -11,9 +11,9 @@ from knowledge.places import Place
 
 _CLAUSE = re.compile(r"[^.;!?]*[.;!?]*")
 # "la mairie est fermée cet après-midi, comment déclarer le décès ?": what comes before the
-# comma is the situation, the question follows it.
+# comma (or colon) is the situation, the question follows it.
 _THEN_ASKS = re.compile(
-    r",\s*(?:et |mais )?(?=(?:comment|qui|que|qu'|quoi|pourquoi|combien|quel|quelle|quels|"
+    r"[,:]\s*(?:et |mais )?(?=(?:comment|qui|que|qu'|quoi|pourquoi|combien|quel|quelle|quels|"
     r"quelles|où|ou est|à qui|a qui|est-ce|est ce|dois|doit|faut|peut|puis|je peux|on peut)\b)",
     re.IGNORECASE,
 )
@@ -40,7 +40,7 @@ class Question:
 
     def asks(self, pattern: str) -> bool:
         """Whether `pattern` is in what the message asks: a clause ending with a question
-        mark, from the question word that follows its last comma, or the last clause ("la
+        mark, from the question word that follows its last comma or colon, or the last clause ("la
         mairie est fermée vendredi ; je peux déposer mon dossier ?" and "la mairie est fermée,
         comment déclarer le décès ?" do not ask whether the mairie is open)."""
         clauses = [c for c in _CLAUSE.findall(self.text) if c.strip(" .;!?")]

@@ -90,15 +90,18 @@ class DatedAnswers:
         hours = self.opening
         if hours is not None and not hours.is_about_opening(question, faq):
             hours = None
+        agenda = self.agenda
+        event = agenda if agenda is not None and agenda.is_about_event(question) else None
         # "la déchetterie est ouverte ce soir ? j'ai des cartons": not the collection of
-        # cardboard (a street named is the collection's: "rue X, ramassé malgré la fermeture ?")
-        if hours and not question.places and question.asks(HOURS_WORDS):
+        # cardboard (a street named is the collection's: "rue X, ramassé malgré la fermeture ?";
+        # an event named is the agenda's: "la Nuit de la lecture, c'est à quelle heure ?")
+        if hours and not question.places and event is None and question.asks(HOURS_WORDS):
             return Reply(hours.answer(question), "horaires", 1.0)
         collecte = self.collecte is not None and self.collecte.is_about_collection(question)
         if collecte and question.places:
             return self._collecte(question, context, faq_confident)
-        if self.agenda is not None and self.agenda.is_about_event(question):
-            return Reply(self.agenda.answer(self._without_title_dates(question)), "agenda", 1.0)
+        if event is not None:
+            return Reply(event.answer(self._without_title_dates(question)), "agenda", 1.0)
         if self.menus is not None and self.menus.is_about_menus(question):
             return Reply(self.menus.answer(question), "menus", 1.0)
         if collecte:

@@ -5,12 +5,14 @@ Facts come from the comments of knowledge/example/collecte.yaml and its other fi
 
 from __future__ import annotations
 
+import shutil
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.config import example_pack_path
 from bot.dispatcher import Dispatcher
 from bot.messages import Address, Inbound
 from knowledge.places import Place, StreetIndex
@@ -312,6 +314,8 @@ def test_picked_up_is_not_asking_the_collection_day(example_knowledge: Knowledge
             ["les enfants mangent quoi à l'école demain ?",
              "C'est quoi le dessert à la cantine demain ?",
              "C'est quel jour la galette des rois à la cantine ?",
+             "Bonjour, mon fils ne mange pas de poisson. Quel est le plat principal à la "
+             "cantine le lundi 30 novembre ?",
              "Est-ce qu'il y a du poisson à la cantine le mardi 1er décembre ?"],
         ),
         # a way out, how a procedure goes, what one must do: not what is on
@@ -331,7 +335,10 @@ def test_picked_up_is_not_asking_the_collection_day(example_knowledge: Knowledge
             ["Quelles sorties ce week-end ?", "Qu'est-ce qui se passe samedi ?",
              "Qu'est-ce qui est prévu ce week-end ?", "Rien d'organisé samedi ?",
              "Le spectacle de Noël des enfants c'est quand ? je voudrais aider",
-             "Y a-t-il un concert en décembre ?"],
+             "Y a-t-il un concert en décembre ?",
+             # an event's hours, not those of the place named beside it
+             "Le spectacle de Noël des enfants à la bibliothèque, c'est quel jour et à quelle "
+             "heure ?"],
         ),
         # going to work is not going to a place; booking or getting a pass is not opening
         # hours
@@ -350,6 +357,8 @@ def test_picked_up_is_not_asking_the_collection_day(example_knowledge: Knowledge
                 "comment on déclare le décès ?",
                 "La bibliothèque est fermée samedi, est-ce que je peux rendre mes livres plus "
                 "tard ?",
+                "La mairie est ouverte le samedi matin : est-ce que je peux venir faire "
+                "légaliser ma signature ?",
             ],
             ["on peut y aller samedi à la déchetterie ?",
              "peut-on aller à la bibliothèque demain ?",
@@ -368,3 +377,18 @@ def test_a_question_near_a_calendar_is_not_answered_from_it(
     for question in meant:
         source, _ = ask(example_knowledge, question, now)
         assert source == kind, question
+
+
+def test_a_day_in_a_place_s_alias_does_not_name_the_place(tmp_path: Path) -> None:
+    """ "Multisport du mercredi" names the gymnasium by "multisport", not by "mercredi": a
+    bin put out on Wednesday is no question about its hours."""
+    pack = tmp_path / "pack"
+    shutil.copytree(example_pack_path(), pack)
+    services = (pack / "services.yaml").read_text(encoding="utf-8")
+    services = services.replace("le Pré-Vert, dojo]", "le Pré-Vert, dojo, multisport du mercredi]")
+    (pack / "services.yaml").write_text(services, encoding="utf-8")
+    knowledge = Knowledge.load(pack)
+    now = at("2026-12-14T10:00")
+    question = "je peux sortir ma poubelle à partir de quelle heure mercredi ?"
+    assert ask(knowledge, question, now)[0] != "horaires"
+    assert ask(knowledge, "le multisport du mercredi est ouvert mercredi ?", now)[0] == "horaires"
