@@ -338,6 +338,22 @@ def test_flying_a_drone_is_no_theft_and_making_a_fire_is_burning() -> None:
     assert burning in analyzer.analyze("je peux faire un feu au fond du jardin ?")
 
 
+def test_everyday_names_of_services() -> None:
+    analyzer = Analyzer(builtin_lexicon())
+    for said, meant in [
+        ("la benne à verre", "colonne à verre"),
+        ("une boule de frelons", "nid de frelons"),
+        ("ce qu'a décidé la réunion des élus", "conseil municipal"),
+        ("obtenir de l'argent de la commune", "subvention"),
+        ("ma signature certifiée par la mairie", "légalisation de signature"),
+        ("on n'arrive plus à remplir le frigo", "banque alimentaire"),
+    ]:
+        assert analyzer.analyze(meant)[0] in analyzer.analyze(said), said
+    # a lone "école" or "feu" is no childcare nor burning
+    assert analyzer.analyze("garderie")[0] not in analyzer.analyze("l'école du village")
+    assert analyzer.analyze("brûlage")[0] not in analyzer.analyze("le feu rouge est en panne")
+
+
 def test_born_is_a_birth_not_a_negation() -> None:
     analyzer = Analyzer(builtin_lexicon())
     birth = analyzer.analyze("naissance")[0]
