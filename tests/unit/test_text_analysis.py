@@ -347,8 +347,12 @@ def test_everyday_names_of_services() -> None:
         ("obtenir de l'argent de la commune", "subvention"),
         ("ma signature certifiée par la mairie", "légalisation de signature"),
         ("on n'arrive plus à remplir le frigo", "banque alimentaire"),
+        ("on veut monter une asso de théâtre", "créer une association"),
+        ("a quelle heure peut-on percer le samedi", "bricolage"),
+        ("le chien des voisins hurle toute la journée", "aboiements"),
     ]:
         assert analyzer.analyze(meant)[0] in analyzer.analyze(said), said
+    assert analyzer.analyze("aboiements")[0] not in analyzer.analyze("le voisin hurle la nuit")
     # a lone "école" or "feu" is no childcare nor burning
     assert analyzer.analyze("garderie")[0] not in analyzer.analyze("l'école du village")
     assert analyzer.analyze("brûlage")[0] not in analyzer.analyze("le feu rouge est en panne")
