@@ -15,6 +15,7 @@ from typing import Literal
 
 from knowledge.calendars.holidays import HolidayCalendar
 from knowledge.pack.fields import WEEKDAYS
+from knowledge.phrases import MONTHS as SPELLED_MONTHS
 from knowledge.text import fold
 
 Part = Literal["matin", "midi", "apres-midi", "soir"]
@@ -283,5 +284,5 @@ def _month(folded: str, today: date, _h: HolidayCalendar) -> When | None:
         year = today.year + (1 if month < today.month else 0)
         start = date(year, month, 1)
         end = (start.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
-        return When(start, end, f"en {match.group(2)}", specific=False)
+        return When(start, end, f"en {SPELLED_MONTHS[month - 1]}", specific=False)
     return None

@@ -57,6 +57,12 @@ def test_expressions(
     assert when.specific is specific
 
 
+def test_a_month_is_named_with_its_accents(holidays: HolidayCalendar) -> None:
+    for text, label in [("en fevrier", "en février"), ("en août", "en août")]:
+        when = find_when(text, NOW, holidays)
+        assert when is not None and when.label == label, text
+
+
 def test_parts_of_the_day_and_no_date(holidays: HolidayCalendar) -> None:
     when = find_when("la mairie est ouverte cet après-midi ?", NOW, holidays)
     assert when is not None and when.part == "apres-midi" and when.start == NOW.date()
