@@ -38,11 +38,12 @@ ASKS_WHEN = ASKS_WHEN_ONLY + r"|passe|passent"
 # A question that asks who, why, whether one must or may, or what to do about a bin stolen
 # or broken or bags left lying: about the bins, not the day ("qui doit remplacer ma poubelle
 # cassée ce matin ?", "il me faut une carte ?", "bac volé cette nuit, je fais quoi ?"). "Où"
-# and "comment" stay: "comment me débarrasser d'un canapé ?" is for the calendar.
+# and "comment" stay: "comment me débarrasser d'un canapé ?" is for the calendar. No word
+# of a street's name ("neuf" of "rue du Moulin-Neuf").
 ASKS_OTHER = (
     r"qui|pourquoi|faut|droit|dois|doit|doivent|interdit|autorise|signaler|"
     r"volee?s?|cassee?s?|abimee?s?|fendue?s?|disparue?s?|roues?|couvercle|"
-    r"neuf|neuve|remplac\w*|obtenir|ravoir|dans le bac|dans la poubelle|quelle poubelle|"
+    r"remplac\w*|obtenir|ravoir|dans le bac|dans la poubelle|quelle poubelle|"
     r"quel bac|va dans|vont dans|laissee?s?|abandonnee?s?|traine\w*"
 )
 # Whether one may ("je peux faire un feu samedi ?") is not when, unless where is asked too

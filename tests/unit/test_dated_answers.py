@@ -296,7 +296,8 @@ def test_picked_up_is_not_asking_the_collection_day(example_knowledge: Knowledge
             ],
             ["Rue des Halles, la poubelle jaune passe quand ?",
              "Qui ramasse la poubelle grise rue des Halles, quand ?",
-             "Où est-ce que je peux jeter mes bouteilles en verre ? J'habite rue des Halles."],
+             "Où est-ce que je peux jeter mes bouteilles en verre ? J'habite rue des Halles.",
+             "poubelle jaune rue du Moulin-Neuf demain ?"],
         ),
         # meals delivered at home, whether or how a child could eat there, children without
         # eating
