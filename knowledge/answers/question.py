@@ -29,6 +29,7 @@ class Question:
     now: datetime  # in the commune's timezone
     when: When | None
     places: tuple[Place, ...]
+    asked: str  # the folded words of what the message asks (see `asked_part`)
 
     @property
     def today(self) -> date:
@@ -39,16 +40,26 @@ class Question:
         return re.search(r" (?:" + pattern + r") ", self.folded) is not None
 
     def asks(self, pattern: str) -> bool:
-        """Whether `pattern` is in what the message asks: a clause ending with a question
-        mark, from the question word that follows its last comma or colon, or the last clause ("la
-        mairie est fermée vendredi ; je peux déposer mon dossier ?" and "la mairie est fermée,
-        comment déclarer le décès ?" do not ask whether the mairie is open)."""
-        clauses = [c for c in _CLAUSE.findall(self.text) if c.strip(" .;!?")]
-        last = len(clauses) - 1
-        asked = [
-            _THEN_ASKS.split(c)[-1]
-            for n, c in enumerate(clauses)
-            if c.rstrip().endswith("?") or n == last
-        ]
-        folded = " " + " ".join(normalise(" ".join(asked)).replace("'", " ").split()) + " "
-        return re.search(r" (?:" + pattern + r") ", folded) is not None
+        """Whether `pattern` is in what the message asks (see `asked_part`)."""
+        return re.search(r" (?:" + pattern + r") ", self.asked) is not None
+
+
+def asked_part(text: str) -> str:
+    """What a message asks, folded like `Question.folded`: the clauses ending with a question
+    mark, from the question word that follows their last comma or colon, and the last clause
+    ("la mairie est fermée vendredi ; je peux déposer mon dossier ?" and "la mairie est
+    fermée, comment déclarer le décès ?" do not ask whether the mairie is open)."""
+    clauses = [c for c in _CLAUSE.findall(text) if c.strip(" .;!?")]
+    last = len(clauses) - 1
+    asked = [
+        _THEN_ASKS.split(c)[-1]
+        for n, c in enumerate(clauses)
+        if c.rstrip().endswith("?") or n == last
+    ]
+    return fold_words(" ".join(asked))
+
+
+def fold_words(text: str) -> str:
+    """The folded words of `text` between spaces (" word word "), apostrophes as spaces, so
+    that a pattern is searched as whole words."""
+    return " " + " ".join(normalise(text).replace("'", " ").split()) + " "

@@ -16,7 +16,7 @@ from knowledge.answers.agenda import AgendaAnswers
 from knowledge.answers.collecte import COLLECTION_NAMED, CollecteAnswers
 from knowledge.answers.horaires import HOURS_WORDS, OpeningAnswers
 from knowledge.answers.menus import MenuAnswers
-from knowledge.answers.question import Question
+from knowledge.answers.question import Question, asked_part, fold_words
 from knowledge.calendars.canteen import CanteenCalendar
 from knowledge.calendars.collection import CollectionCalendar
 from knowledge.calendars.holidays import HolidayCalendar
@@ -80,9 +80,9 @@ class DatedAnswers:
         self.agenda = AgendaAnswers(pack.events, analyzer) if pack.events else None
 
     def read(self, text: str, now: datetime, terms: dict[str, float]) -> Question:
-        folded = " " + " ".join(normalise(text).replace("'", " ").split()) + " "
         when = find_when(text, now, self.holidays)
-        return Question(text, folded, terms, now, when, tuple(self.streets.find(text)))
+        places = tuple(self.streets.find(text))
+        return Question(text, fold_words(text), terms, now, when, places, asked_part(text))
 
     def answer(self, question: Question, context: Context, faq: FaqEntry | None) -> Reply | None:
         """A dated reply, or None when the FAQ should answer (`faq`: the entry that would,
