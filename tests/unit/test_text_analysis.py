@@ -358,6 +358,15 @@ def test_everyday_names_of_services() -> None:
     assert analyzer.analyze("brûlage")[0] not in analyzer.analyze("le feu rouge est en panne")
 
 
+def test_walking_with_difficulty_is_no_market_and_nonstop_no_bus_stop() -> None:
+    analyzer = Analyzer(builtin_lexicon())
+    market, disabled = analyzer.analyze("le marché")[0], analyzer.analyze("handicapé")[0]
+    walks = analyzer.analyze("mon père marche difficilement")
+    assert disabled in walks and market not in walks
+    assert "arret" not in analyzer.analyze("du bruit sans arrêt")
+    assert "arret" in analyzer.analyze("un arrêt de travail")
+
+
 def test_born_is_a_birth_not_a_negation() -> None:
     analyzer = Analyzer(builtin_lexicon())
     birth = analyzer.analyze("naissance")[0]
