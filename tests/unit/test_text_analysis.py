@@ -350,9 +350,12 @@ def test_everyday_names_of_services() -> None:
         ("on veut monter une asso de théâtre", "créer une association"),
         ("a quelle heure peut-on percer le samedi", "bricolage"),
         ("le chien des voisins hurle toute la journée", "aboiements"),
+        ("une cabane en bois au fond du jardin", "abri de jardin"),
+        ("amende pour qui jette ses déchets dans la nature ?", "dépôt sauvage"),
     ]:
         assert analyzer.analyze(meant)[0] in analyzer.analyze(said), said
     assert analyzer.analyze("aboiements")[0] not in analyzer.analyze("le voisin hurle la nuit")
+    assert analyzer.analyze("dépôt sauvage")[0] not in analyzer.analyze("sortie dans la nature")
     # a lone "école" or "feu" is no childcare nor burning
     assert analyzer.analyze("garderie")[0] not in analyzer.analyze("l'école du village")
     assert analyzer.analyze("brûlage")[0] not in analyzer.analyze("le feu rouge est en panne")
