@@ -56,11 +56,10 @@ _QUESTION_WORDS = frozenset(
 # Words that say nothing of what a sentence is about: "comment faire pour m'abonner ?"
 _PLAIN_WORDS = (
     _SUBSCRIBE_WORDS | _FILLER | _QUESTION_WORDS
-    | frozenset({"s", "se", "t", "vous", "nous", "on", "il", "y", "ce", "faire", "pour", "a",
-                 "aimerais", "souhaite", "souhaiterais", "possible", "bonjour", "salut", "svp",
-                 "comment", "ca", "marche", "fonctionne", "voulais", "peut", "peux", "un",
-                 "une", "votre", "vos", "ici", "aussi", "oui", "bien", "sur", "et", "l", "d", "j",
-                 "qu", "mon", "ma", "mes"})
+    | frozenset({"s", "se", "t", "vous", "nous", "on", "il", "y", "ce", "faire", "pour",
+                 "aimerais", "souhaite", "souhaiterais", "possible", "bonjour", "salut", "ca",
+                 "marche", "fonctionne", "voulais", "un", "une", "votre", "vos", "ici", "aussi",
+                 "oui", "bien", "sur", "et", "l", "d", "j", "qu", "mon", "ma", "mes"})
 )  # fmt: skip
 _EXPLICIT = frozenset({"abonner", "abonne", "abonnee", "abonnement", "abonnements", "reabonner"})
 
