@@ -11,6 +11,7 @@ more than "demande". A question is scored against an entry by:
 - passage: the share of the question that one sentence of the entry's answer says, so that a
   detailed question meets the sentence written for it;
 - ambiguity: when a second entry scores almost as well, the bot is less sure of the first;
+  and when none comes near it and the pack knows nearly every word of the question, more sure;
 - length: a long question tells its circumstances (who, where, since when) beside its
   subject, and no entry says those: each term beyond a few gives back a little confidence,
   and the words the pack never uses, more likely circumstances than subjects there, weigh
@@ -48,6 +49,9 @@ LENGTH_CREDIT = 0.015  # each further term adds this much to every score,
 MAX_LENGTH_CREDIT = 0.11  # up to this much;
 UNKNOWN_LONG_STEP = 0.5  # and words the pack never uses lose this share of their weight,
 UNKNOWN_LONG_FLOOR = 0.35  # down to this share
+CLEAR_LEAD = 0.7  # a best entry whose runner-up scores at most this share of it stands apart,
+CLEAR_UNKNOWN = 0.1  # and when the pack knows all but this share of the question's weight,
+CLEAR_CREDIT = 0.08  # it gains this much
 
 
 def _unknown_share(count: int) -> float:
@@ -227,10 +231,15 @@ class FaqMatcher:
         closeness = runner_up / scored[0][0] if scored[0][0] else 0.0
         penalty = 1 - AMBIGUITY_PENALTY * max(0.0, closeness - AMBIGUITY_FROM)
         credit = min(LENGTH_CREDIT * max(0, len(terms) - LONG_QUESTION_TERMS), MAX_LENGTH_CREDIT)
+        first = scored[0][0] * penalty + credit
+        if runner_up + credit <= CLEAR_LEAD * first:
+            unknown = sum(v for t, v in idf.items() if t not in self._idf)
+            if unknown <= CLEAR_UNKNOWN * total:
+                first += CLEAR_CREDIT
         return [
             Match(
                 item.entry,
-                round(min(score * (penalty if rank == 0 else 1) + credit, 1.0), 4),
+                round(min(first if rank == 0 else score + credit, 1.0), 4),
                 coverage,
                 focus,
             )

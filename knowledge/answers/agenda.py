@@ -24,8 +24,11 @@ LISTING_WORDS = (
     r"conferences?|feux? d artifice|marches? de noel|fetes?)"
 )
 # "Comment ça se passe ?" asks how a procedure goes, and "qu'est-ce qu'il faut faire en
-# arrivant samedi ?" what one must do: neither asks what is on.
-NOT_LISTING = r"comment (?:ca |cela )?se passe|faut|dois|doit|doivent|devons|devez"
+# arrivant samedi ?" or "un truc obligatoire à faire ?" what one must do: none asks what is on.
+NOT_LISTING = (
+    r"comment (?:ca |cela )?se passe|faut|dois|doit|doivent|devons|devez|obligatoires?|"
+    r"obligation|formalites?"
+)
 # A named event, but another matter: something lost there, helping, taking part, what was
 # decided there, getting there, or what else to do.
 NOT_ABOUT_EVENT = (

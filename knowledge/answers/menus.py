@@ -26,8 +26,8 @@ MENU_WORDS = (
     r"il y a des|y a t il du|y a t il de la|y a t il des|y a du|y a de la"
 )
 DISH_WHEN = r"quand|quel jour|quels jours|c est quand|prochaine fois"
-# A question on what to do about the canteen (cancel, enrol, pay, whether or how a child
-# could eat there) is the FAQ's, even dated; so are meals delivered at home, the canteens of
+# A question on what to do about the canteen (cancel, enrol, pay, its price, whether or how a
+# child could eat there) is the FAQ's, even dated; so are meals delivered at home, the canteens of
 # secondary schools, which are not the commune's, meals residents organise, and what a child
 # who does not eat a dish gets instead.
 NOT_ABOUT_MENUS = (
@@ -35,7 +35,9 @@ NOT_ABOUT_MENUS = (
     r"coute\w*|reserv\w*|absent\w*|absence|malade|allergi\w*|livr\w*|portage|domicile|"
     r"colleg\w*|lycee\w*|pourrai\w*|possible|comment faire|comment on fait|comment je fais|"
     r"que faire|demarches?|organis\w*|preter|prete|pret|repas de quartier|repas des aines|"
-    r"repas partage|comment ca se passe|mange pas|regimes?|sans porc"
+    r"repas partage|comment ca se passe|mange pas|regimes?|sans porc|combien|"
+    r"je fais comment|on fait comment|je m y prends|s y prendre|"
+    r"(?:il|elle|ils|elles) (?:peut|peuvent)|(?:peut|peuvent) (?:il|elle|ils|elles)"
 )
 LABEL_WORDS = {"vegetarien": r"vegetariens?|vegetariennes?|veggie|vege|sans viande", "bio": r"bio",
                "local": r"locale?s?|local"}  # fmt: skip

@@ -311,6 +311,12 @@ def test_picked_up_is_not_asking_the_collection_day(example_knowledge: Knowledge
                 "On organise un repas de quartier en juin : la mairie prête-t-elle des tables ?",
                 "Je vois du rôti de porc au menu de la cantine le 30 novembre, mon fils n'en "
                 "mange pas, comment ça se passe pour lui ?",
+                # whether the child can, how to go about it, what it costs
+                "Ma fille est allergique aux œufs, est-ce qu'elle peut quand même manger à la "
+                "cantine demain ?",
+                "Ma fille entre en CP en septembre et je voudrais qu'elle mange à l'école le "
+                "midi, je fais comment ?",
+                "C'est combien le repas de la cantine mercredi ?",
             ],
             ["les enfants mangent quoi à l'école demain ?",
              "C'est quoi le dessert à la cantine demain ?",
@@ -332,6 +338,9 @@ def test_picked_up_is_not_asking_the_collection_day(example_knowledge: Knowledge
                 "rapportées ?",
                 "Après le conseil municipal du 17 décembre, où est-ce que je pourrai lire les "
                 "délibérations ?",
+                # a duty, not what is on
+                "Mon fils aura 16 ans en janvier, il y a un truc obligatoire à faire à la "
+                "mairie ?",
             ],
             ["Quelles sorties ce week-end ?", "Qu'est-ce qui se passe samedi ?",
              "Qu'est-ce qui est prévu ce week-end ?", "Rien d'organisé samedi ?",

@@ -19,6 +19,9 @@ from knowledge.matcher import (
     AMBIGUITY_PENALTY,
     BODY_WEIGHT,
     CANDIDATES,
+    CLEAR_CREDIT,
+    CLEAR_LEAD,
+    CLEAR_UNKNOWN,
     FOCUS_WEIGHT,
     LENGTH_CREDIT,
     LONG_QUESTION_TERMS,
@@ -178,6 +181,29 @@ def test_words_the_pack_never_uses_weigh_less_in_a_long_question(
         assert matcher._weights(long)[term] == matcher._weights(short)[term] == matcher._idf[term]
 
 
+def test_a_clear_winner_among_known_words_gains_confidence(
+    example_knowledge: Knowledge, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An entry far ahead of the next, for a question the pack understands, is more surely
+    the answer; not when the runner-up is close, nor when the subject is a word the pack
+    never uses (« détartrer une bouilloire » is not about bringing it to the déchetterie)."""
+    matcher = example_knowledge.matcher
+    questions = {
+        "papa est mort hier": True,
+        "Comment détartrer une bouilloire ?": False,
+        "Mes voisins mettent la musique à fond jusqu'à 2h du matin, que faire ?": False,
+    }
+    with_credit = {q: matcher.search(q, 2) for q in questions}
+    monkeypatch.setattr("knowledge.matcher.CLEAR_CREDIT", 0.0)
+    for question, clear in questions.items():
+        best, runner_up = matcher.search(question, 2)
+        if clear:
+            assert runner_up.score <= CLEAR_LEAD * best.score
+        gained = with_credit[question][0].score - best.score
+        assert gained == pytest.approx(CLEAR_CREDIT if clear else 0.0, abs=1e-4), question
+        assert with_credit[question][1].score == runner_up.score
+
+
 def test_fallback_offers_close_entries(knowledge: Knowledge) -> None:
     reply = knowledge.answer("papiers pour mon enfant", NOW)
     if reply.source is None:
@@ -244,10 +270,14 @@ def _plain_search(matcher: FaqMatcher, terms: dict[str, float], limit: int) -> l
     closeness = runner_up / scored[0][0] if scored[0][0] else 0.0
     penalty = 1 - AMBIGUITY_PENALTY * max(0.0, closeness - AMBIGUITY_FROM)
     credit = min(LENGTH_CREDIT * max(0, len(terms) - LONG_QUESTION_TERMS), MAX_LENGTH_CREDIT)
+    first = scored[0][0] * penalty + credit
+    unknown = sum(v for t, v in idf.items() if t not in matcher._idf)
+    if runner_up + credit <= CLEAR_LEAD * first and unknown <= CLEAR_UNKNOWN * total:
+        first += CLEAR_CREDIT
     return [
         Match(
             item.entry,
-            round(min(score * (penalty if rank == 0 else 1) + credit, 1.0), 4),
+            round(min(first if rank == 0 else score + credit, 1.0), 4),
             coverage,
             focus,
         )
