@@ -15,6 +15,10 @@ MEMO_LIMIT = 20_000
 # Infinitives and feminine participles are French words the pack may not use, not slips:
 # "livrer" is no "livre", "jouer" no "jour", "entendre" no "éteindre", "cheminée" no "chemin".
 REGULAR_ENDINGS = ("er", "ir", "dre", "ee", "ees")
+# A word cut short stops mid-stem ("dérog", "appart", "biblio"); one ending like a verb's
+# present or a feminine ("pousse", "passes", "tentent") is whole: "pousse" is no "poussette".
+WHOLE_WORD_ENDINGS = ("e", "es", "ent")
+_PLURALS = frozenset({"nt", "ent"})  # but "déborde" is "débordent", the same verb
 _VOWELS = frozenset("aeiouyh")
 _ELIDED = frozenset("cdjlmnst")  # c', d', j', l', m', n', s', t'
 _LONG_ELISIONS = ("jusqu", "lorsqu", "puisqu", "quoiqu", "qu")
@@ -47,7 +51,8 @@ class Speller:
     more are corrected, to a word with the same first letter, one edit away up to seven
     letters and two beyond, each edit a slip of the finger (see `_slips`). Truncations
     ("dérog", "appart", "biblio"): a word of five letters or more that begins known words
-    which all share one stem is completed to the most frequent of them. Results are
+    which all share one stem, and does not end like a whole word ("pousse" is no "poussette",
+    but "déborde" is "débordent"), is completed to the most frequent of them. Results are
     memoised, within a bound (the vocabulary is immutable).
     """
 
@@ -131,12 +136,13 @@ class Speller:
         return best[1] if best is not None else None
 
     def _completed(self, word: str) -> str | None:
+        whole = word.endswith(WHOLE_WORD_ENDINGS)
         start = bisect.bisect_left(self._sorted, word)
         candidates = []
         for known in self._sorted[start : start + 50]:
             if not known.startswith(word):
                 break
-            if len(known) >= len(word) + 2:
+            if len(known) >= len(word) + 2 and (not whole or known[len(word) :] in _PLURALS):
                 candidates.append(known)
         if not candidates or len({self._stem(c) for c in candidates}) > 1:
             return None

@@ -100,6 +100,12 @@ def test_speller_fixes_typos_and_truncations_not_short_words() -> None:
     assert speller.correct("pote") is None  # four letters: too many neighbours
     assert speller.correct("lunettes") is None
     assert speller.correct("poubelle") is None  # already known
+    # a verb or a feminine is a whole word, not the beginning of a longer one
+    vocabulary = Counter({"poussette": 2, "passerelle": 2, "debordent": 1})
+    speller = Speller(vocabulary, stem=lambda w: w[:6])
+    assert speller.correct("pousse") is None and speller.correct("passes") is None
+    assert speller.correct("poussett") == "poussette"
+    assert speller.correct("deborde") == "debordent"  # the same verb
 
 
 def test_speller_undoes_slips_of_the_finger_not_other_words() -> None:
