@@ -16,7 +16,7 @@ import yaml
 
 from knowledge.text import fold, words
 
-NEAR_WORDS = 3  # how far before a word a `near` neighbour of a reading may stand
+NEAR_WORDS = 4  # how far before a word a `near` neighbour of a reading may stand
 
 
 @dataclass(frozen=True, slots=True)

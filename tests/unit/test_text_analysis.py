@@ -356,6 +356,10 @@ def test_everyday_names_of_services() -> None:
         ("on veut monter une asso de théâtre", "créer une association"),
         ("a quelle heure peut-on percer le samedi", "bricolage"),
         ("le chien des voisins hurle toute la journée", "aboiements"),
+        ("le chien d'à côté hurle dès qu'ils partent", "aboiements"),
+        ("mon fils voudrait faire du judo", "sport"),
+        ("une chorale pour adultes", "activité culturelle"),
+        ("quelqu'un a tagué l'abribus", "graffiti"),
         ("une cabane en bois au fond du jardin", "abri de jardin"),
         ("amende pour qui jette ses déchets dans la nature ?", "dépôt sauvage"),
     ]:
@@ -394,7 +398,8 @@ def test_readings_are_read_from_the_lexicon_file() -> None:
     assert _parse({}).readings == ()
     near = _parse({"readings": [{"words": ["mort"], "near": ["Frigo"], "meaning": "panne"}]})
     assert near.readings[0].reads(["frigo", "est", "mort"], 2)
-    assert not near.readings[0].reads(["frigo", "a", "b", "c", "mort"], 4)
+    assert near.readings[0].reads(["frigo", "a", "b", "c", "mort"], 4)
+    assert not near.readings[0].reads(["frigo", "a", "b", "c", "d", "mort"], 5)
     both = _parse(
         {"readings": [{"words": ["place"], "after": ["ma"], "near": ["voter"], "meaning": "x"}]}
     ).readings[0]
