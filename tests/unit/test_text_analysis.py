@@ -336,6 +336,21 @@ def test_someone_voting_in_my_place_is_a_proxy_and_the_car_is_a_bus() -> None:
     assert proxy in analyzer.analyze("procu vote")
 
 
+def test_cb_is_how_much_in_a_question_and_a_card_after_paying() -> None:
+    analyzer = Analyzer(builtin_lexicon())
+    card = analyzer.analyze("carte bancaire")[0]
+    assert card in analyzer.analyze("je peux payer la cantine par cb ?")
+    assert card not in analyzer.analyze("ça met cb de temps un permis de construire ?")
+    assert analyzer.analyze("tarif")[0] in analyzer.analyze("cb ça coûte la cantine")
+    # the points left on one's licence are the driving licence's
+    assert "conduir" in analyzer.analyze("cb de points il me reste sur mon permis")
+    assert "conduir" not in analyzer.analyze("les points de collecte du verre")
+    # a club's treasurer is no tax office
+    treasurer = analyzer.analyze("je suis trésorière du club")
+    assert analyzer.analyze("association")[0] in treasurer
+    assert analyzer.analyze("impôts")[0] not in treasurer
+
+
 def test_flying_a_drone_is_no_theft_and_making_a_fire_is_burning() -> None:
     analyzer = Analyzer(builtin_lexicon())
     theft, burning = analyzer.analyze("vol")[0], analyzer.analyze("brûlage")[0]
