@@ -27,7 +27,7 @@ LISTING_WORDS = (
 # arrivant samedi ?" or "un truc obligatoire à faire ?" what one must do: none asks what is on.
 NOT_LISTING = (
     r"comment (?:ca |cela )?se passe|faut|dois|doit|doivent|devons|devez|obligatoires?|"
-    r"obligation|formalites?"
+    r"obligation|formalites?|demarches?"
 )
 # A named event, but another matter: something lost there, helping, taking part, what was
 # decided there, getting there, or what else to do.

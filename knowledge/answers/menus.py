@@ -31,7 +31,7 @@ DISH_WHEN = r"quand|quel jour|quels jours|c est quand|prochaine fois"
 # secondary schools, which are not the commune's, meals residents organise, and what a child
 # who does not eat a dish gets instead.
 NOT_ABOUT_MENUS = (
-    r"annul\w*|desinscri\w*|inscri\w*|pay\w*|paie\w*|paiement|factur\w*|tarifs?|prix|"
+    r"annul\w*|decommand\w*|desinscri\w*|inscri\w*|pay\w*|paie\w*|paiement|factur\w*|tarifs?|prix|"
     r"coute\w*|reserv\w*|absent\w*|absence|malade|allergi\w*|livr\w*|portage|domicile|"
     r"colleg\w*|lycee\w*|pourrai\w*|possible|comment faire|comment on fait|comment je fais|"
     r"que faire|demarches?|organis\w*|preter|prete|pret|repas de quartier|repas des aines|"

@@ -317,6 +317,7 @@ def test_picked_up_is_not_asking_the_collection_day(example_knowledge: Knowledge
                 "Ma fille entre en CP en septembre et je voudrais qu'elle mange à l'école le "
                 "midi, je fais comment ?",
                 "C'est combien le repas de la cantine mercredi ?",
+                "comment décommander le repas de demain midi ? c trop tard ?",
             ],
             ["les enfants mangent quoi à l'école demain ?",
              "C'est quoi le dessert à la cantine demain ?",
@@ -341,6 +342,7 @@ def test_picked_up_is_not_asking_the_collection_day(example_knowledge: Knowledge
                 # a duty, not what is on
                 "Mon fils aura 16 ans en janvier, il y a un truc obligatoire à faire à la "
                 "mairie ?",
+                "Nous nous installons le mois prochain, quelles sont les démarches à faire ?",
             ],
             ["Quelles sorties ce week-end ?", "Qu'est-ce qui se passe samedi ?",
              "Qu'est-ce qui est prévu ce week-end ?", "Rien d'organisé samedi ?",
