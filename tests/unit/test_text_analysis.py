@@ -377,10 +377,14 @@ def test_everyday_names_of_services() -> None:
         ("quelqu'un a tagué l'abribus", "graffiti"),
         ("une cabane en bois au fond du jardin", "abri de jardin"),
         ("amende pour qui jette ses déchets dans la nature ?", "dépôt sauvage"),
+        ("quelqu'un a jeté des gravats dans le chemin", "dépôt sauvage"),
+        ("combien on paie la cantine ?", "tarif"),
+        ("ou lire les décisions votées par les élus", "compte rendu"),
     ]:
         assert analyzer.analyze(meant)[0] in analyzer.analyze(said), said
     assert analyzer.analyze("aboiements")[0] not in analyzer.analyze("le voisin hurle la nuit")
     assert analyzer.analyze("dépôt sauvage")[0] not in analyzer.analyze("sortie dans la nature")
+    assert analyzer.analyze("dépôt sauvage")[0] not in analyzer.analyze("j'ai jeté le verre")
     # a lone "école" or "feu" is no childcare nor burning
     assert analyzer.analyze("garderie")[0] not in analyzer.analyze("l'école du village")
     assert analyzer.analyze("brûlage")[0] not in analyzer.analyze("le feu rouge est en panne")
@@ -408,6 +412,8 @@ def test_readings_are_read_from_the_lexicon_file() -> None:
     assert lexicon.readings[0].words == {"marche"} and lexicon.readings[0].meaning == "panne"
     with pytest.raises(ValueError, match="reading 1, 'near': 'chauffe-eau' is not a single"):
         _parse({"readings": [{"words": ["mort"], "near": ["chauffe-eau"], "meaning": "panne"}]})
+    with pytest.raises(ValueError, match="reading 1, 'before': True is not a word"):
+        _parse({"readings": [{"words": ["combien"], "before": [True], "meaning": "tarif"}]})
     with pytest.raises(ValueError, match="reading 1 needs 'words' and 'meaning'"):
         _parse({"readings": [{"words": ["marche"]}]})
     assert _parse({}).readings == ()
