@@ -379,12 +379,19 @@ def test_everyday_names_of_services() -> None:
         ("amende pour qui jette ses déchets dans la nature ?", "dépôt sauvage"),
         ("quelqu'un a jeté des gravats dans le chemin", "dépôt sauvage"),
         ("combien on paie la cantine ?", "tarif"),
+        ("je peux couper les branches du voisin ?", "élagage"),
+        ("ils vont couper l'eau demain", "coupure d'eau"),
+        ("le panneau stop est couché au carrefour", "tombé"),
         ("ou lire les décisions votées par les élus", "compte rendu"),
     ]:
         assert analyzer.analyze(meant)[0] in analyzer.analyze(said), said
     assert analyzer.analyze("aboiements")[0] not in analyzer.analyze("le voisin hurle la nuit")
     assert analyzer.analyze("dépôt sauvage")[0] not in analyzer.analyze("sortie dans la nature")
     assert analyzer.analyze("dépôt sauvage")[0] not in analyzer.analyze("j'ai jeté le verre")
+    # worn clothes are no pothole, working on Wednesdays is no job search
+    assert analyzer.analyze("nid-de-poule")[0] not in analyzer.analyze("des habits troués")
+    assert analyzer.analyze("emploi")[0] not in analyzer.analyze("je travaille le mercredi")
+    assert analyzer.analyze("emploi")[0] in analyzer.analyze("je cherche du travail")
     # a lone "école" or "feu" is no childcare nor burning
     assert analyzer.analyze("garderie")[0] not in analyzer.analyze("l'école du village")
     assert analyzer.analyze("brûlage")[0] not in analyzer.analyze("le feu rouge est en panne")
