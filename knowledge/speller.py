@@ -159,8 +159,22 @@ def _slips(typed: str, meant: str) -> bool:
     if OSA.distance(typed, meant) < Levenshtein.distance(typed, meant):
         return True  # two letters swapped
     return all(
-        edit.tag != "replace"
-        or (typed[edit.src_pos], meant[edit.dest_pos]) in _SLIPS
-        or (meant[edit.dest_pos], typed[edit.src_pos]) in _SLIPS
+        _slip(edit.tag, typed, edit.src_pos, meant[edit.dest_pos : edit.dest_pos + 1])
         for edit in Levenshtein.editops(typed, meant)
+    )
+
+
+def _slip(tag: str, typed: str, at: int, meant: str) -> bool:
+    """Whether one edit is a slip: a letter missed, one struck for a neighbouring key or a
+    letter of the same sound, or one struck twice or beside its neighbour's key. A letter
+    added that is neither makes another word: "blague" is no "bague", "crevé" no "créé"."""
+    if tag == "insert":
+        return True
+    letter = typed[at]
+    if tag == "replace":
+        return (letter, meant) in _SLIPS or (meant, letter) in _SLIPS
+    neighbours = typed[max(at - 1, 0) : at] + typed[at + 1 : at + 2]
+    return any(
+        letter == other or (letter, other) in _SLIPS or (other, letter) in _SLIPS
+        for other in neighbours
     )

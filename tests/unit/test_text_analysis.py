@@ -117,6 +117,11 @@ def test_speller_undoes_slips_of_the_finger_not_other_words() -> None:
     assert speller.correct("cabtine") == "cantine"  # b is next to n
     assert speller.correct("cadette") is None  # d and n are far apart: another word
     assert speller.correct("terme") is None
+    # a letter struck twice or beside its neighbour's key is a slip, another one a word
+    speller = Speller(Counter({"bague": 2, "cree": 1, "poubelle": 3}), stem=lambda w: w[:6])
+    assert speller.correct("blague") is None and speller.correct("creve") is None
+    assert speller.correct("poubellle") == "poubelle"
+    assert speller.correct("poubrelle") == "poubelle"  # r is next to e
 
 
 def test_speller_leaves_infinitives_and_participles_alone() -> None:
