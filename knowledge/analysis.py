@@ -67,12 +67,13 @@ class Analyzer:
             for term, share in self.weighted_terms(words(topic)).items()
             if share == 1.0
         )
-        # Real words, never "corrected" into a word of the pack ("femme" is not "ferme").
+        # Real words, never "corrected" into a word of the pack ("femme" is not "ferme"),
+        # those a reading gives a sense to included ("troués" is no "trous").
         self.known_words = frozenset(
             word
             for phrase in (*lexicon.weak, *lexicon.topics, *self.phrases_text)
             for word in words(phrase)
-        )
+        ) | {word for reading in lexicon.readings for word in reading.words}
         # Weak words are matched on their bare stems: stop-word filtering must not drop them.
         self.weak_terms = frozenset(
             [self.stem(w) for phrase in lexicon.weak for w in words(phrase)]
