@@ -18,6 +18,7 @@ REGULAR_ENDINGS = ("er", "ir", "dre", "ee", "ees")
 # A word cut short stops mid-stem ("dérog", "appart", "biblio"); one ending like a verb's
 # present or a feminine ("pousse", "passes", "tentent") is whole: "pousse" is no "poussette".
 WHOLE_WORD_ENDINGS = ("e", "es", "ent")
+MIN_VERB_STEM = 5  # the shortest stem by which "j" and a verb's form are told apart
 _PLURALS = frozenset({"nt", "ent"})  # but "déborde" is "débordent", the same verb
 _VOWELS = frozenset("aeiouyh")
 _ELIDED = frozenset("cdjlmnst")  # c', d', j', l', m', n', s', t'
@@ -74,6 +75,7 @@ class Speller:
         self._by_length = dict(by_length)
         self._sorted = sorted(w for w in vocabulary if w.isalpha())
         self._memo: dict[str, str | None] = {}
+        self._known_stems: frozenset[str] | None = None  # built the first time it is needed
 
     def correct(self, word: str) -> str | None:
         """The known word `word` was meant to be, or None (for known words too)."""
@@ -105,6 +107,8 @@ class Speller:
         rest = word[1:]
         if word[0] == "j" and rest[0] not in _VOWELS and rest in self._known:
             return rest
+        if word[0] == "j" and rest[0] in _VOWELS and self._known_verb(rest):
+            return rest  # "jemmenage", "jhabite": j'emménage, j'habite
         if word[0] not in _ELIDED or rest[0] not in _VOWELS:
             return None
         if word[0] == "c":  # c' stands before "est", "était": "couvert" is no "c'ouvert"
@@ -115,6 +119,18 @@ class Speller:
         if word[0] != "l" and len(rest) >= 4 and rest in self._known:
             return rest
         return None
+
+    def _known_verb(self, word: str) -> bool:
+        """Whether `word` is a form of a known word with a long stem ("emmenage" of
+        "emmenager"): long enough not to be a short word's chance neighbour."""
+        stem = self._stem(word)
+        if len(stem) < MIN_VERB_STEM:
+            return False
+        if self._known_stems is None:
+            self._known_stems = frozenset(
+                s for s in map(self._stem, self._known) if len(s) >= MIN_VERB_STEM
+            )
+        return stem in self._known_stems
 
     def _edited(self, word: str) -> str | None:
         budget = 1 if len(word) <= 7 else 2

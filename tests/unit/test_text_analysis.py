@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
+import Stemmer
 
 from knowledge.analysis import STEM_CACHE_LIMIT, Analyzer, _merge_groups
 from knowledge.lexicon import Lexicon, _parse, builtin_lexicon
@@ -138,6 +139,11 @@ def test_speller_restores_elisions_typed_without_apostrophe() -> None:
     restored = speller.correct_all(["lecole", "lete", "dinscription"])
     assert restored == ["ecole", "ete", "inscription"]
     assert speller.correct("jusqua") == "a"  # jusqu'a: a stop-word, dropped later
+    # j' and a form of a known verb: "jemmenage" is "j'emménage"
+    french = Stemmer.Stemmer("french").stemWord
+    verbs = Speller(Counter({"emmenager": 2, "ouvrir": 1}), stem=french)
+    assert verbs.correct("jemmenage") == "emmenage"
+    assert verbs.correct("jouvre") is None  # "ouvr": too short a stem to tell
     assert speller.correct("jfais") == "fais"  # SMS: j'fais
     # Not elisions: what follows the letter is a stop-word, not a word of the pack, or
     # begins with a consonant.
