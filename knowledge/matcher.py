@@ -88,7 +88,11 @@ class _Indexed:
 class FaqMatcher:
     """An immutable index of a pack's FAQ entries."""
 
-    def __init__(self, entries: Sequence[FaqEntry], analyzer: Analyzer) -> None:
+    def __init__(
+        self, entries: Sequence[FaqEntry], analyzer: Analyzer, names: Sequence[str] = ()
+    ) -> None:
+        """`names`: the pack's other words a resident may type (its places, its events), so
+        that the speller knows them too."""
         self.analyzer = analyzer
         vocabulary: Counter[str] = Counter()
         titles: list[list[frozenset[str]]] = []
@@ -139,7 +143,7 @@ class FaqMatcher:
         self._title_postings = dict(title_postings)
         self._body_postings = dict(body_postings)
 
-        for phrase in analyzer.phrases_text:
+        for phrase in (*analyzer.phrases_text, *names):
             vocabulary.update(words(phrase))
         for expansion in analyzer.abbreviations.values():
             vocabulary.update(expansion)

@@ -34,7 +34,11 @@ class Knowledge:
         self.pack = pack
         lexicon = lexicon or builtin_lexicon()
         self.analyzer = Analyzer(lexicon, pack.synonyms, words(pack.commune.name))
-        self.matcher = FaqMatcher(pack.faq, self.analyzer)
+        names = [
+            *(name for service in pack.services for name in (service.name, *service.aliases)),
+            *(event.title for event in pack.events),
+        ]
+        self.matcher = FaqMatcher(pack.faq, self.analyzer, names)
         self.holidays = HolidayCalendar(pack.commune)
         self.dated = DatedAnswers(pack, self.holidays, self.analyzer)
         self._entries = {entry.id: entry for entry in pack.faq}

@@ -11,6 +11,7 @@ from knowledge.answers.question import Question
 from knowledge.calendars.opening import DayHours, OpeningCalendar
 from knowledge.pack.calendar_models import Service
 from knowledge.pack.models import FaqEntry
+from knowledge.text import words
 
 HOURS_WORDS = (
     r"ouvert|ouverte|ouverts|ouvertes|ouvre|ouvrent|ouvrira|rouvre|rouvrent|rouvrira|reouverture|"
@@ -33,7 +34,8 @@ NOT_ABOUT_HOURS = (
     r"badge"
 )
 MAX_DAYS = 16
-_GIVES_HOURS = re.compile(r"\b\d{1,2} ?h(?: ?\d{2})?\b")  # "9h", "14 h 30", "8h-12h"
+# "9h", "14 h 30", "8h-12h"; not "24 h/24", which says a line never closes
+_GIVES_HOURS = re.compile(r"\b\d{1,2} ?h(?: ?\d{2})?\b(?! ?/)")
 _PART_BOUNDS = {
     "matin": (time(0, 0), time(12, 0)),
     "midi": (time(11, 30), time(14, 0)),
@@ -53,32 +55,51 @@ class OpeningAnswers:
     ) -> None:
         self.services = {service.id: service for service in services}
         self.calendars = calendars
-        self._terms = {
-            service.id: {
-                term
+        self._generic = frozenset(analyzer.analyze(GENERIC_PLACE_WORDS))
+        self._names = {
+            service.id: tuple(
+                frozenset(
+                    term
+                    for term, share in analyzer.analyze_weighted(name).items()
+                    # "mercredi" of "garderie du mercredi" is a day, it names no place
+                    if share == 1.0 and term not in analyzer.weak_terms
+                )
                 for name in (service.name, *service.aliases, service.id.replace("-", " "))
-                for term, share in analyzer.analyze_weighted(name).items()
-                # "mercredi" of "garderie du mercredi" is a day, it names no place
-                if share == 1.0 and term not in analyzer.weak_terms
-            }
+            )
             for service in services
         }
-        generic = frozenset(analyzer.analyze(GENERIC_PLACE_WORDS))
-        self._distinctive = {
-            service_id: terms - generic for service_id, terms in self._terms.items()
+        # The word a place's name begins with, the kind of place it is ("Piscine du Val de
+        # Brume"): alone, it names the place.
+        self._heads = {
+            service.id: next(
+                (
+                    term
+                    for word in words(service.name)
+                    for term in analyzer.analyze(word)
+                    if term in self._names[service.id][0] and term not in self._generic
+                ),
+                None,
+            )
+            for service in services
         }
 
     def service_in(self, question: Question) -> Service | None:
-        """The place the question names, by its name or aliases. With a date, a word of its
-        name is enough ("la salle, samedi ?"); without one, a word of its own ("horaires de la
-        piscine municipale" names no "service technique municipal")."""
+        """The place the question names: the word its name begins with, or at least half the
+        words of its name, an alias or its id ("la piscine" and "le Val de Brume" for the
+        "Piscine du Val de Brume", not "la Brume").
+        With a date, any word counts ("la salle, samedi ?"); without one, only words of its
+        own ("horaires de la piscine municipale" names no "service technique municipal")."""
         dated = question.when is not None and question.when.specific
-        names = self._terms if dated else self._distinctive
-        best, best_score = None, 0.0
-        for service_id, terms in names.items():
-            # a word that is only part of another phrase ("nationale" of the identity card)
-            # names no place
-            score = sum(share for t in terms if (share := question.terms.get(t, 0.0)) == 1.0)
+        best, best_score = None, 0
+        for service_id, names in self._names.items():
+            score = 0
+            for name in names:
+                terms = name if dated else name - self._generic
+                # a word that is only part of another phrase ("nationale" of the identity
+                # card) names no place
+                said = sum(1 for t in terms if question.terms.get(t, 0.0) == 1.0)
+                if 2 * said >= len(terms) or question.terms.get(self._heads[service_id]) == 1.0:
+                    score = max(score, said)
             if score > best_score:
                 best, best_score = service_id, score
         return self.services[best] if best is not None else None

@@ -404,3 +404,19 @@ def test_a_day_in_a_place_s_alias_does_not_name_the_place(tmp_path: Path) -> Non
     question = "je peux sortir ma poubelle à partir de quelle heure mercredi ?"
     assert ask(knowledge, question, now)[0] != "horaires"
     assert ask(knowledge, "le multisport du mercredi est ouvert mercredi ?", now)[0] == "horaires"
+
+
+def test_a_word_of_a_place_s_long_name_does_not_name_it(tmp_path: Path) -> None:
+    """A place is named by at least half the words of its name, an alias or its id: "Brume"
+    names no "Piscine du Val de Brume", and a charity's opening hours are not the pool's."""
+    pack = tmp_path / "pack"
+    shutil.copytree(example_pack_path(), pack)
+    services = (pack / "services.yaml").read_text(encoding="utf-8")
+    services = services.replace("Complexe sportif du Pré-Vert", "Piscine du Val de Brume", 1)
+    (pack / "services.yaml").write_text(services, encoding="utf-8")
+    knowledge = Knowledge.load(pack)
+    now = at("2026-12-14T10:00")
+    assert ask(knowledge, "l'épicerie de la Brume c'est ouvert quand ?", now)[0] != "horaires"
+    for question in ("la piscine c'est ouvert quand ?", "le Val de Brume ouvre quand ?"):
+        source, text = ask(knowledge, question, now)
+        assert source == "horaires" and "piscine du val de brume" in text, question
