@@ -92,13 +92,15 @@ class OpeningAnswers:
         dated = question.when is not None and question.when.specific
         best, best_score = None, 0
         for service_id, names in self._names.items():
+            head = self._heads[service_id]
+            headed = head is not None and question.terms.get(head) == 1.0
             score = 0
             for name in names:
                 terms = name if dated else name - self._generic
                 # a word that is only part of another phrase ("nationale" of the identity
                 # card) names no place
                 said = sum(1 for t in terms if question.terms.get(t, 0.0) == 1.0)
-                if 2 * said >= len(terms) or question.terms.get(self._heads[service_id]) == 1.0:
+                if 2 * said >= len(terms) or headed:
                     score = max(score, said)
             if score > best_score:
                 best, best_score = service_id, score
