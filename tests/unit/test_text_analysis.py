@@ -393,6 +393,10 @@ def test_everyday_names_of_services() -> None:
         ("je peux couper les branches du voisin ?", "élagage"),
         ("ils vont couper l'eau demain", "coupure d'eau"),
         ("le panneau stop est couché au carrefour", "tombé"),
+        ("mon voisin joue de la batterie tout l'après-midi", "musique"),
+        ("nous nous installons à Brumeval le mois prochain", "emménager"),
+        ("combien je vais payer pour la garderie ?", "tarif"),
+        ("une camionnette qui ne bouge plus de notre rue", "voiture ventouse"),
         ("ou lire les décisions votées par les élus", "compte rendu"),
     ]:
         assert analyzer.analyze(meant)[0] in analyzer.analyze(said), said
@@ -404,6 +408,8 @@ def test_everyday_names_of_services() -> None:
     assert "troues" in analyzer.known_words  # so the speller leaves it alone: no "trous"
     assert analyzer.analyze("emploi")[0] not in analyzer.analyze("je travaille le mercredi")
     assert analyzer.analyze("emploi")[0] in analyzer.analyze("je cherche du travail")
+    assert analyzer.analyze("piles")[0] in analyzer.analyze("la batterie de ma voiture")
+    assert analyzer.analyze("emménager")[0] not in analyzer.analyze("installer un abri")
     # a lone "école" or "feu" is no childcare nor burning
     assert analyzer.analyze("garderie")[0] not in analyzer.analyze("l'école du village")
     assert analyzer.analyze("brûlage")[0] not in analyzer.analyze("le feu rouge est en panne")
