@@ -41,6 +41,15 @@ ASK_WORDS = (
     r"quand|quel jour|quelle date|date|dates|a quelle heure|prochain|prochaine|bientot|a venir"
 )
 TITLE_COVERAGE = 0.6
+# What an answer about an event says: when and where it is, whether it is on, what it is.
+# Without a word asking when, a question on anything else about a named event ("les chiens
+# sont-ils acceptés au marché de Noël ?", "quel film au cinéma en plein air du 9 juillet ?")
+# is not answered with its date.
+EVENT_DETAILS = (
+    "ouvert ouverte ouvre ouvrent ferme fermé fermée horaires heure heures lieu adresse "
+    "programme annulé annulée maintenu maintenue reporté reportée prévu prévue commence "
+    "termine finit dure durée gratuit entrée"
+)
 
 
 class AgendaAnswers:
@@ -48,6 +57,7 @@ class AgendaAnswers:
 
     def __init__(self, events: tuple[Event, ...], analyzer: Analyzer) -> None:
         self.events = events
+        self._details = frozenset(analyzer.analyze(EVENT_DETAILS)) | analyzer.weak_terms
         self._titles = [
             {
                 t
@@ -66,11 +76,18 @@ class AgendaAnswers:
         return found
 
     def is_about_event(self, question: Question) -> bool:
-        if not self.matching(question) or (
-            question.says(NOT_ABOUT_EVENT) and not question.says(ASK_WORDS)
-        ):
+        events = self.matching(question)
+        if not events or (question.says(NOT_ABOUT_EVENT) and not question.says(ASK_WORDS)):
             return False
-        return question.says(ASK_WORDS) or question.when is not None
+        if question.says(ASK_WORDS):
+            return True
+        titles = set().union(*(self._titles[self.events.index(e)] for e in events))
+        other = [
+            t
+            for t, share in question.terms.items()
+            if share == 1.0 and t not in titles and t not in self._details and not _digits(t)
+        ]
+        return question.when is not None and not other
 
     def is_listing(self, question: Question) -> bool:
         return (
@@ -118,6 +135,10 @@ class AgendaAnswers:
         place = phrases.EVENT_PLACE.format(place=event.place) if event.place else ""
         text = phrases.EVENT_ONE.format(title=event.title, when=when, place=place)
         return text + (f" {event.description.strip()}" if event.description else "")
+
+
+def _digits(term: str) -> bool:
+    return any(c.isdigit() for c in term)
 
 
 def _main_title(title: str) -> str:

@@ -343,11 +343,15 @@ def test_picked_up_is_not_asking_the_collection_day(example_knowledge: Knowledge
                 "Mon fils aura 16 ans en janvier, il y a un truc obligatoire à faire à la "
                 "mairie ?",
                 "Nous nous installons le mois prochain, quelles sont les démarches à faire ?",
+                # something else about an event than when and where it is
+                "Les chiens sont-ils acceptés au spectacle de Noël des enfants samedi ?",
+                "Qui joue au spectacle de Noël des enfants samedi ?",
             ],
             ["Quelles sorties ce week-end ?", "Qu'est-ce qui se passe samedi ?",
              "Qu'est-ce qui est prévu ce week-end ?", "Rien d'organisé samedi ?",
              "Le spectacle de Noël des enfants c'est quand ? je voudrais aider",
-             "Y a-t-il un concert en décembre ?",
+             "Y a-t-il un concert en décembre ?", "Foire aux dindes dimanche ?",
+             "Le spectacle de Noël des enfants est maintenu samedi ?",
              # an event's hours, not those of the place named beside it
              "Le spectacle de Noël des enfants à la bibliothèque, c'est quel jour et à quelle "
              "heure ?"],
