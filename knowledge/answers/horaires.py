@@ -16,7 +16,7 @@ from knowledge.text import words
 HOURS_WORDS = (
     r"ouvert|ouverte|ouverts|ouvertes|ouvre|ouvrent|ouvrira|rouvre|rouvrent|rouvrira|reouverture|"
     r"ferme|fermee|fermes|fermees|fermeture|horaires?|heures? d ouverture|quelle heure|"
-    r"quelles heures"
+    r"quelles heures|permanences?"
 )
 # with a date: "on peut y aller samedi ?", not "pour aller travailler"
 OPENING_WORDS = HOURS_WORDS + r"|possible|y aller|aller a|aller au|aller a la"
@@ -31,7 +31,7 @@ GENERIC_PLACE_WORDS = (
 )
 NOT_ABOUT_HOURS = (
     r"inscriptions?|inscrire|tarifs?|prix|combien|coute|coutent|reserv\w*|obten\w*|obtien\w*|"
-    r"badge"
+    r"badge|cartes? d acces"
 )
 MAX_DAYS = 16
 # "9h", "14 h 30", "8h-12h"; not "24 h/24", which says a line never closes

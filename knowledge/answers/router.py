@@ -44,7 +44,7 @@ ASKS_OTHER = (
     r"qui|pourquoi|faut|droit|dois|doit|doivent|interdit|autorise|signaler|"
     r"volee?s?|cassee?s?|abimee?s?|fendue?s?|disparue?s?|roues?|couvercle|"
     r"remplac\w*|obtenir|ravoir|dans le bac|dans la poubelle|quelle poubelle|"
-    r"quel bac|va dans|vont dans|laissee?s?|abandonnee?s?|traine\w*"
+    r"quel bac|va dans|vont dans|dedans|laissee?s?|abandonnee?s?|traine\w*"
 )
 # Whether one may ("je peux faire un feu samedi ?") is not when, unless where is asked too
 # ("où est-ce que je peux jeter mes bouteilles ?").

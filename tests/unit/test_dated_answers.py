@@ -290,6 +290,8 @@ def test_picked_up_is_not_asking_the_collection_day(example_knowledge: Knowledge
                 "samedi ?",
                 "Quelqu'un a laissé des sacs poubelles rue des Halles depuis lundi, ça traîne "
                 "encore.",
+                "Avant de sortir ma poubelle jaune jeudi rue des Halles : les pots de yaourt "
+                "vont dedans ?",
                 # the opening hours of the place one brings cardboard to
                 "Est-ce que la déchetterie est ouverte cet après-midi ? j'ai des cartons à "
                 "déposer",
@@ -366,6 +368,7 @@ def test_picked_up_is_not_asking_the_collection_day(example_knowledge: Knowledge
                 "Le gymnase est ouvert pendant les vacances de Noël ? il faut réserver ?",
                 "Je n'ai pas de badge pour la déchetterie et je voudrais y aller samedi : "
                 "comment je l'obtiens ?",
+                "Comment avoir la carte d'accès à la déchetterie ? Je voudrais y aller samedi.",
                 # closed is said, not asked
                 "La mairie est fermée le vendredi ; est-ce que je peux quand même déposer mon "
                 "dossier de PACS ?",
@@ -379,6 +382,7 @@ def test_picked_up_is_not_asking_the_collection_day(example_knowledge: Knowledge
             ["on peut y aller samedi à la déchetterie ?",
              "peut-on aller à la bibliothèque demain ?",
              "la poste ouvre le lundi ?",
+             "Le CCAS tient-il sa permanence le mardi 15 décembre ?",
              "Est-ce que la déchetterie est ouverte cet après-midi ? j'ai des cartons à déposer"],
         ),
     ],
