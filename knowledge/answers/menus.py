@@ -21,15 +21,16 @@ PUPIL_WORDS = r"ecole|enfants|eleves"
 EATING_WORDS = r"manger|mangent|mangeront|mange|au menu|plats?"
 MENU_WORDS = (
     r"menus?|au menu|repas|manger|mangent|mangeront|mange|quoi|plat|plats|desserts?|"
+    r"servi|servis|servie|sert|servent|servira|serviront|"
     r"entrees?|gouter|fromage|laitage|"
     r"qu est ce qu il y a|qu est ce qui|y a quoi|il y a quoi|il y a du|il y a de la|"
     r"il y a des|y a t il du|y a t il de la|y a t il des|y a du|y a de la"
 )
 DISH_WHEN = r"quand|quel jour|quels jours|c est quand|prochaine fois"
 # A question on what to do about the canteen (cancel, enrol, pay, its price, whether or how a
-# child could eat there) is the FAQ's, even dated; so are meals delivered at home, the canteens of
-# secondary schools, which are not the commune's, meals residents organise, and what a child
-# who does not eat a dish gets instead.
+# child could eat there, a PAI) is the FAQ's, even dated; so are meals delivered at home, the
+# canteens of secondary schools, which are not the commune's, a restaurant's menu, meals
+# residents organise, and what a child who does not eat a dish gets instead.
 NOT_ABOUT_MENUS = (
     r"annul\w*|decommand\w*|desinscri\w*|inscri\w*|pay\w*|paie\w*|paiement|factur\w*|tarifs?|prix|"
     r"coute\w*|reserv\w*|absent\w*|absence|malade|allergi\w*|livr\w*|portage|domicile|"
@@ -37,7 +38,8 @@ NOT_ABOUT_MENUS = (
     r"que faire|demarches?|organis\w*|preter|prete|pret|repas de quartier|repas des aines|"
     r"repas partage|comment ca se passe|mange pas|regimes?|sans porc|combien|"
     r"je fais comment|on fait comment|je m y prends|s y prendre|"
-    r"(?:il|elle|ils|elles) (?:peut|peuvent)|(?:peut|peuvent) (?:il|elle|ils|elles)"
+    r"(?:il|elle|ils|elles) (?:peut|peuvent)|(?:peut|peuvent) (?:il|elle|ils|elles)|"
+    r"comment(?! est| sera| c est)|pai|restaurants?(?! scolaires?)|traiteur|brasserie"
 )
 LABEL_WORDS = {"vegetarien": r"vegetariens?|vegetariennes?|veggie|vege|sans viande", "bio": r"bio",
                "local": r"locale?s?|local"}  # fmt: skip

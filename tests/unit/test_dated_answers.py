@@ -320,13 +320,17 @@ def test_picked_up_is_not_asking_the_collection_day(example_knowledge: Knowledge
                 "midi, je fais comment ?",
                 "C'est combien le repas de la cantine mercredi ?",
                 "comment décommander le repas de demain midi ? c trop tard ?",
+                "Ma fille est allergique aux noix et il y en a au menu du 15 décembre : comment "
+                "mettre en place un PAI ?",
+                "Quel est le menu du restaurant du Relais pour le réveillon du 31 décembre ?",
             ],
             ["les enfants mangent quoi à l'école demain ?",
              "C'est quoi le dessert à la cantine demain ?",
              "C'est quel jour la galette des rois à la cantine ?",
              "Bonjour, mon fils ne mange pas de poisson. Quel est le plat principal à la "
              "cantine le lundi 30 novembre ?",
-             "Est-ce qu'il y a du poisson à la cantine le mardi 1er décembre ?"],
+             "Est-ce qu'il y a du poisson à la cantine le mardi 1er décembre ?",
+             "Qu'est-ce qu'ils ont servi à la cantine lundi ?"],
         ),
         # a way out, how a procedure goes, what one must do: not what is on
         (
