@@ -410,7 +410,8 @@ def test_everyday_names_of_services() -> None:
     assert analyzer.analyze("emploi")[0] in analyzer.analyze("je cherche du travail")
     assert analyzer.analyze("piles")[0] in analyzer.analyze("la batterie de ma voiture")
     assert analyzer.analyze("emménager")[0] not in analyzer.analyze("installer un abri")
-    assert analyzer.analyze("un chien erre tout seul") == analyzer.analyze("un chien errant")
+    stray = analyzer.analyze("un chien errant")
+    assert set(stray) <= set(analyzer.analyze("un chien erre tout seul"))
     sorting = analyzer.analyze("tri sélectif")[0]
     assert sorting not in analyzer.analyze("je fais du tri dans les placards")
     assert sorting in analyzer.analyze("le tri des emballages")
