@@ -397,6 +397,8 @@ def test_everyday_names_of_services() -> None:
         ("nous nous installons à Brumeval le mois prochain", "emménager"),
         ("combien je vais payer pour la garderie ?", "tarif"),
         ("une camionnette qui ne bouge plus de notre rue", "voiture ventouse"),
+        ("peut-il recevoir des repas chez lui ?", "portage de repas"),
+        ("on peut lui faire livrer ses repas ?", "portage de repas"),
         ("ou lire les décisions votées par les élus", "compte rendu"),
     ]:
         assert analyzer.analyze(meant)[0] in analyzer.analyze(said), said
@@ -412,6 +414,7 @@ def test_everyday_names_of_services() -> None:
     assert analyzer.analyze("emménager")[0] not in analyzer.analyze("installer un abri")
     stray = analyzer.analyze("un chien errant")
     assert set(stray) <= set(analyzer.analyze("un chien erre tout seul"))
+    assert analyzer.analyze("portage de repas")[0] not in analyzer.analyze("le repas de midi")
     sorting = analyzer.analyze("tri sélectif")[0]
     assert sorting not in analyzer.analyze("je fais du tri dans les placards")
     assert sorting in analyzer.analyze("le tri des emballages")
