@@ -415,6 +415,8 @@ def test_everyday_names_of_services() -> None:
     stray = analyzer.analyze("un chien errant")
     assert set(stray) <= set(analyzer.analyze("un chien erre tout seul"))
     assert analyzer.analyze("portage de repas")[0] not in analyzer.analyze("le repas de midi")
+    # the start of the school year is a time, like a month: it qualifies, it is no subject
+    assert analyzer.analyze("rentrée")[0] in analyzer.weak_terms
     sorting = analyzer.analyze("tri sélectif")[0]
     assert sorting not in analyzer.analyze("je fais du tri dans les placards")
     assert sorting in analyzer.analyze("le tri des emballages")
