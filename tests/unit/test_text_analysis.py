@@ -399,6 +399,8 @@ def test_everyday_names_of_services() -> None:
         ("une camionnette qui ne bouge plus de notre rue", "voiture ventouse"),
         ("peut-il recevoir des repas chez lui ?", "portage de repas"),
         ("on peut lui faire livrer ses repas ?", "portage de repas"),
+        ("on peut faire quoi comme papiers sur internet ?", "démarches"),
+        ("quels papiers je peux faire en ligne ?", "démarches"),
         ("ou lire les décisions votées par les élus", "compte rendu"),
     ]:
         assert analyzer.analyze(meant)[0] in analyzer.analyze(said), said
@@ -415,6 +417,9 @@ def test_everyday_names_of_services() -> None:
     stray = analyzer.analyze("un chien errant")
     assert set(stray) <= set(analyzer.analyze("un chien erre tout seul"))
     assert analyzer.analyze("portage de repas")[0] not in analyzer.analyze("le repas de midi")
+    procedures = analyzer.analyze("démarches")[0]
+    assert procedures not in analyzer.analyze("il faut quoi comme papiers ?")
+    assert procedures not in analyzer.analyze("quels papiers pour un passeport ?")
     # the start of the school year is a time, like a month: it qualifies, it is no subject
     assert analyzer.analyze("rentrée")[0] in analyzer.weak_terms
     sorting = analyzer.analyze("tri sélectif")[0]
