@@ -2,7 +2,8 @@
 
 The project's own set (tests/data/example-questions.jsonl, about the example pack) always
 runs; the shared Brumeval development set runs when ../shared is beside the checkout. The
-floors are below the figures measured when the matcher was calibrated (see the README).
+floors are a little below the figures last measured: 87 % right on the example set and 95 %
+on Brumeval's.
 """
 
 from __future__ import annotations
@@ -38,11 +39,11 @@ def _score(knowledge: Knowledge, questions: Path) -> tuple[float, float, float]:
 
 def test_example_pack_questions(example_knowledge: Knowledge) -> None:
     right, declined, wrong = _score(example_knowledge, DATA / "example-questions.jsonl")
-    assert right >= 0.84 and declined >= 0.9 and wrong <= 0.05, (right, declined, wrong)
+    assert right >= 0.85 and declined >= 0.9 and wrong <= 0.05, (right, declined, wrong)
 
 
 def test_brumeval_development_questions(brumeval_pack: Path) -> None:
     right, declined, wrong = _score(
         Knowledge.load(brumeval_pack), brumeval_pack / "questions-dev.jsonl"
     )
-    assert right >= 0.92 and declined >= 0.9 and wrong <= 0.03, (right, declined, wrong)
+    assert right >= 0.94 and declined >= 0.9 and wrong <= 0.03, (right, declined, wrong)
