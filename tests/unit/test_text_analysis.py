@@ -399,6 +399,7 @@ def test_everyday_names_of_services() -> None:
         ("une camionnette qui ne bouge plus de notre rue", "voiture ventouse"),
         ("peut-il recevoir des repas chez lui ?", "portage de repas"),
         ("on peut lui faire livrer ses repas ?", "portage de repas"),
+        ("quelqu'un peut m'apporter à manger ?", "portage de repas"),
         ("on peut faire quoi comme papiers sur internet ?", "démarches"),
         ("quels papiers je peux faire sur internet ?", "démarches"),
         ("ou lire les décisions votées par les élus", "compte rendu"),
