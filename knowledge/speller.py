@@ -19,7 +19,7 @@ REGULAR_ENDINGS = ("er", "ir", "dre", "ee", "ees")
 # present or a feminine ("pousse", "passes", "tentent") is whole: "pousse" is no "poussette".
 WHOLE_WORD_ENDINGS = ("e", "es", "ent")
 MIN_VERB_STEM = 5  # the shortest stem by which "j" and a verb's form are told apart
-_PLURALS = frozenset({"nt", "ent"})  # but "déborde" is "débordent", the same verb
+_THIRD_PLURAL = "nt"  # but "déborde" is "débordent", the same verb
 _VOWELS = frozenset("aeiouyh")
 _ELIDED = frozenset("cdjlmnst")  # c', d', j', l', m', n', s', t'
 _LONG_ELISIONS = ("jusqu", "lorsqu", "puisqu", "quoiqu", "qu")
@@ -158,7 +158,7 @@ class Speller:
         for known in self._sorted[start : start + 50]:
             if not known.startswith(word):
                 break
-            if len(known) >= len(word) + 2 and (not whole or known[len(word) :] in _PLURALS):
+            if len(known) >= len(word) + 2 and (not whole or known == word + _THIRD_PLURAL):
                 candidates.append(known)
         if not candidates or len({self._stem(c) for c in candidates}) > 1:
             return None
@@ -169,9 +169,10 @@ class Speller:
 
 
 def _slips(typed: str, meant: str) -> bool:
-    """Whether `typed` is a likely slip for `meant`: letters swapped, missed or doubled, or
-    one struck for a neighbouring key or a letter of the same sound. Another letter in its
-    place is more often another word ("cadette" is no "canette", "terme" no "terre")."""
+    """Whether `typed` is a likely slip for `meant`: letters swapped or missed, one struck
+    twice or beside its neighbour's key, or one struck for a neighbouring key or a letter of
+    the same sound. Another letter is more often another word ("cadette" is no "canette",
+    "terme" no "terre", "blague" no "bague")."""
     if OSA.distance(typed, meant) < Levenshtein.distance(typed, meant):
         return True  # two letters swapped
     return all(

@@ -69,19 +69,22 @@ class AgendaAnswers:
 
     def matching(self, question: Question) -> list[Event]:
         """Events whose title the question says (most of its words), in date order."""
-        found = []
-        for event, terms in zip(self.events, self._titles, strict=True):
-            if terms and len(terms & question.terms.keys()) / len(terms) >= TITLE_COVERAGE:
-                found.append(event)
-        return found
+        return [event for event, _ in self._said(question)]
+
+    def _said(self, question: Question) -> list[tuple[Event, set[str]]]:
+        return [
+            (event, terms)
+            for event, terms in zip(self.events, self._titles, strict=True)
+            if terms and len(terms & question.terms.keys()) / len(terms) >= TITLE_COVERAGE
+        ]
 
     def is_about_event(self, question: Question) -> bool:
-        events = self.matching(question)
-        if not events or (question.says(NOT_ABOUT_EVENT) and not question.says(ASK_WORDS)):
+        said = self._said(question)
+        if not said or (question.says(NOT_ABOUT_EVENT) and not question.says(ASK_WORDS)):
             return False
         if question.says(ASK_WORDS):
             return True
-        titles = set().union(*(self._titles[self.events.index(e)] for e in events))
+        titles = set().union(*(terms for _, terms in said))
         other = [
             t
             for t, share in question.terms.items()
