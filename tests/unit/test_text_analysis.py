@@ -400,6 +400,7 @@ def test_everyday_names_of_services() -> None:
         ("peut-il recevoir des repas chez lui ?", "portage de repas"),
         ("on peut lui faire livrer ses repas ?", "portage de repas"),
         ("quelqu'un peut m'apporter à manger ?", "portage de repas"),
+        ("ma bonbonne de gaz vide", "bouteille de gaz"),
         ("combien paie-t-on la garde du matin ?", "tarif"),
         ("combien paie-t-on la garde du matin ?", "garderie"),
         ("on peut faire quoi comme papiers sur internet ?", "démarches"),
