@@ -403,7 +403,6 @@ def test_everyday_names_of_services() -> None:
         ("ma bonbonne de gaz vide", "bouteille de gaz"),
         ("je viens de m'installer rue des Lilas", "emménager"),
         ("par quoi je commence côté paperasse ?", "démarches"),
-        ("une voiture qui n'a pas bougé depuis des semaines", "voiture ventouse"),
         ("combien paie-t-on la garde du matin ?", "tarif"),
         ("combien paie-t-on la garde du matin ?", "garderie"),
         ("on peut faire quoi comme papiers sur internet ?", "démarches"),
