@@ -403,6 +403,8 @@ def test_everyday_names_of_services() -> None:
         ("ma bonbonne de gaz vide", "bouteille de gaz"),
         ("je viens de m'installer rue des Lilas", "emménager"),
         ("par quoi je commence côté paperasse ?", "démarches"),
+        ("je veux monter un mur en limite de propriété", "construire"),
+        ("peut-on garder l'urne de maman à la maison ?", "cendres"),
         ("combien paie-t-on la garde du matin ?", "tarif"),
         ("combien paie-t-on la garde du matin ?", "garderie"),
         ("on peut faire quoi comme papiers sur internet ?", "démarches"),
@@ -428,6 +430,8 @@ def test_everyday_names_of_services() -> None:
     assert procedures not in analyzer.analyze("quels papiers pour un passeport ?")
     # the start of the school year is a time, like a month: it qualifies, it is no subject
     assert analyzer.analyze("rentrée")[0] in analyzer.weak_terms
+    assert analyzer.analyze("cendres")[0] not in analyzer.analyze("l'urne du bureau de vote")
+    assert analyzer.analyze("construire")[0] not in analyzer.analyze("monter une asso")
     sorting = analyzer.analyze("tri sélectif")[0]
     assert sorting not in analyzer.analyze("je fais du tri dans les placards")
     assert sorting in analyzer.analyze("le tri des emballages")
