@@ -405,6 +405,7 @@ def test_everyday_names_of_services() -> None:
         ("par quoi je commence côté paperasse ?", "démarches"),
         ("je veux monter un mur en limite de propriété", "construire"),
         ("peut-on garder l'urne de maman à la maison ?", "cendres"),
+        ("je peux amener les vieux carreaux de la salle de bain ?", "gravats"),
         ("combien paie-t-on la garde du matin ?", "tarif"),
         ("combien paie-t-on la garde du matin ?", "garderie"),
         ("on peut faire quoi comme papiers sur internet ?", "démarches"),
@@ -432,6 +433,8 @@ def test_everyday_names_of_services() -> None:
     assert analyzer.analyze("rentrée")[0] in analyzer.weak_terms
     assert analyzer.analyze("cendres")[0] not in analyzer.analyze("l'urne du bureau de vote")
     assert analyzer.analyze("construire")[0] not in analyzer.analyze("monter une asso")
+    assert analyzer.analyze("salle des fêtes")[0] not in analyzer.analyze("ma salle de bain")
+    assert analyzer.analyze("dizaine")[0] in analyzer.weak_terms
     sorting = analyzer.analyze("tri sélectif")[0]
     assert sorting not in analyzer.analyze("je fais du tri dans les placards")
     assert sorting in analyzer.analyze("le tri des emballages")
