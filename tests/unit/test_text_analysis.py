@@ -403,7 +403,6 @@ def test_everyday_names_of_services() -> None:
         ("ma bonbonne de gaz vide", "bouteille de gaz"),
         ("je viens de m'installer rue des Lilas", "emménager"),
         ("par quoi je commence côté paperasse ?", "démarches"),
-        ("je veux monter un mur en limite de propriété", "construire"),
         ("peut-on garder l'urne de maman à la maison ?", "cendres"),
         ("je peux amener les vieux carreaux de la salle de bain ?", "gravats"),
         ("combien paie-t-on la garde du matin ?", "tarif"),
@@ -432,7 +431,6 @@ def test_everyday_names_of_services() -> None:
     # the start of the school year is a time, like a month: it qualifies, it is no subject
     assert analyzer.analyze("rentrée")[0] in analyzer.weak_terms
     assert analyzer.analyze("cendres")[0] not in analyzer.analyze("l'urne du bureau de vote")
-    assert analyzer.analyze("construire")[0] not in analyzer.analyze("monter une asso")
     assert analyzer.analyze("salle des fêtes")[0] not in analyzer.analyze("ma salle de bain")
     assert analyzer.analyze("dizaine")[0] in analyzer.weak_terms
     sorting = analyzer.analyze("tri sélectif")[0]
