@@ -15,6 +15,7 @@ import pytest
 from bot.config import example_pack_path
 from bot.dispatcher import Dispatcher
 from bot.messages import Address, Inbound
+from knowledge.answers.horaires import _GIVES_HOURS
 from knowledge.places import Place, StreetIndex
 from knowledge.reply import Context, Reply
 from knowledge.snapshot import Knowledge
@@ -432,3 +433,11 @@ def test_a_word_of_a_place_s_long_name_does_not_name_it(tmp_path: Path) -> None:
     for question in ("la piscine c'est ouvert quand ?", "le Val de Brume ouvre quand ?"):
         source, text = ask(knowledge, question, now)
         assert source == "horaires" and "piscine du val de brume" in text, question
+
+
+def test_a_line_open_day_and_night_gives_no_opening_hours() -> None:
+    """A FAQ answer that gives hours answers "ouvert quand ?" itself; "24 h/24" (the 115's)
+    gives none, so the place's own hours are given."""
+    assert _GIVES_HOURS.search("Permanence le mardi de 14h à 16h.") is not None
+    assert _GIVES_HOURS.search("Appelez le 115 (gratuit, 24 h/24).") is None
+    assert _GIVES_HOURS.search("Numéro joignable 24h/24 et 7j/7.") is None
