@@ -32,14 +32,15 @@ DISH_WHEN = r"quand|quel jour|quels jours|c est quand|prochaine fois"
 # canteens of secondary schools, which are not the commune's, a restaurant's menu, meals
 # residents organise, and what a child who does not eat a dish gets instead.
 NOT_ABOUT_MENUS = (
-    r"annul\w*|decommand\w*|desinscri\w*|inscri\w*|pay\w*|paie\w*|paiement|factur\w*|tarifs?|prix|"
-    r"coute\w*|reserv\w*|absent\w*|absence|malade|allergi\w*|livr\w*|portage|domicile|"
-    r"colleg\w*|lycee\w*|pourrai\w*|possible|comment faire|comment on fait|comment je fais|"
-    r"que faire|demarches?|organis\w*|preter|prete|pret|repas de quartier|repas des aines|"
-    r"repas partage|comment ca se passe|mange pas|regimes?|sans porc|combien|"
-    r"je fais comment|on fait comment|je m y prends|s y prendre|"
-    r"(?:il|elle|ils|elles) (?:peut|peuvent)|(?:peut|peuvent) (?:il|elle|ils|elles)|"
-    r"comment(?! est| sera| c est)|pai|restaurants?(?! scolaires?)|traiteur|brasserie"
+    r"annul\w*|decommand\w*|desinscri\w*|inscri\w*|pay\w*|paie\w*|paiement|factur\w*|"
+    r"tarifs?|prix|coute\w*|combien|reserv\w*|absent\w*|absence|malade|allergi\w*|pai|"
+    r"livr\w*|portage|domicile|colleg\w*|lycee\w*|restaurants?(?! scolaires?)|traiteur|"
+    r"brasserie|pourrai\w*|possible|que faire|demarches?|je m y prends|s y prendre|"
+    r"organis\w*|preter|prete|pret|repas de quartier|repas des aines|repas partage|"
+    r"mange pas|regimes?|sans porc|"
+    # how to go about it ("comment faire ?", "je fais comment ?"), not how the meal is
+    r"comment(?! est| sera| c est)|"
+    r"(?:il|elle|ils|elles) (?:peut|peuvent)|(?:peut|peuvent) (?:il|elle|ils|elles)"
 )
 LABEL_WORDS = {"vegetarien": r"vegetariens?|vegetariennes?|veggie|vege|sans viande", "bio": r"bio",
                "local": r"locale?s?|local"}  # fmt: skip
