@@ -20,6 +20,11 @@ SHORT_STEM = 5
 STEM_CACHE_LIMIT = 50_000
 
 
+def numeric(term: str) -> bool:
+    """A number, an hour or an amount ("85", "18h", "8h30"): it qualifies a question."""
+    return any(c.isdigit() for c in term)
+
+
 class Analyzer:
     """Analysis rules for one pack: Crieur's lexicon plus the pack's own synonyms."""
 

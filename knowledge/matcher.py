@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 
-from knowledge.analysis import Analyzer
+from knowledge.analysis import Analyzer, numeric
 from knowledge.pack.models import FaqEntry
 from knowledge.speller import Speller
 from knowledge.text import words
@@ -60,11 +60,6 @@ def _unknown_share(count: int) -> float:
     (a town, a relative, a detail of the story)."""
     longer = max(0, count - LONG_QUESTION_TERMS)
     return max(UNKNOWN_LONG_FLOOR, 1 - UNKNOWN_LONG_STEP * longer)
-
-
-def _numeric(term: str) -> bool:
-    """A number, an hour or an amount ("85", "18h", "8h30"): it qualifies a question."""
-    return any(c.isdigit() for c in term)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +163,7 @@ class FaqMatcher:
         weights = {}
         for term, share in terms.items():
             value = self._idf.get(term, unknown) * share
-            weights[term] = value * WEAK_IDF_SHARE if term in weak or _numeric(term) else value
+            weights[term] = value * WEAK_IDF_SHARE if term in weak or numeric(term) else value
         return weights
 
     def search(self, text: str, limit: int = 3) -> list[Match]:
@@ -228,7 +223,7 @@ class FaqMatcher:
         scored.sort(key=itemgetter(0), reverse=True)
         if not scored:
             return []
-        if all(t in self.analyzer.weak_terms or _numeric(t) for t in terms):
+        if all(t in self.analyzer.weak_terms or numeric(t) for t in terms):
             # Only words that qualify a subject, none naming one: "quel temps fera-t-il demain ?"
             scored = [(s * WEAK_IDF_SHARE, c, f, i) for s, c, f, i in scored]
         runner_up = scored[1][0] if len(scored) > 1 else 0.0

@@ -6,7 +6,7 @@ import re
 from datetime import datetime, timedelta
 
 from knowledge import phrases
-from knowledge.analysis import Analyzer
+from knowledge.analysis import Analyzer, numeric
 from knowledge.answers.question import Question
 from knowledge.pack.calendar_models import Event
 
@@ -88,7 +88,7 @@ class AgendaAnswers:
         other = [
             t
             for t, share in question.terms.items()
-            if share == 1.0 and t not in titles and t not in self._details and not _digits(t)
+            if share == 1.0 and t not in titles and t not in self._details and not numeric(t)
         ]
         return question.when is not None and not other
 
@@ -138,10 +138,6 @@ class AgendaAnswers:
         place = phrases.EVENT_PLACE.format(place=event.place) if event.place else ""
         text = phrases.EVENT_ONE.format(title=event.title, when=when, place=place)
         return text + (f" {event.description.strip()}" if event.description else "")
-
-
-def _digits(term: str) -> bool:
-    return any(c.isdigit() for c in term)
 
 
 def _main_title(title: str) -> str:
