@@ -102,12 +102,11 @@ def _single_words(value: object, number: int, field: str) -> frozenset[str]:
     """The folded words of a reading's field; a reading compares one word at a time, so a
     phrase or a hyphenated word ("chauffe-eau") would never match: it is an error."""
     folded = set()
-    for item in value if isinstance(value, list) else []:
-        if not isinstance(item, str):  # YAML reads a bare on, off, yes or no as a boolean
+    for word in value if isinstance(value, list) else []:
+        if not isinstance(word, str):  # YAML reads a bare on, off, yes or no as a boolean
             raise ValueError(
-                f"lexicon: reading {number}, '{field}': {item!r} is not a word (quote it)"
+                f"lexicon: reading {number}, '{field}': {word!r} is not a word (quote it)"
             )
-    for word in _strings(value):
         if words(word) != [fold(word)]:
             raise ValueError(f"lexicon: reading {number}, '{field}': {word!r} is not a single word")
         folded.add(fold(word))
