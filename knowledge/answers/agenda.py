@@ -14,8 +14,8 @@ from knowledge.pack.calendar_models import Event
 # "Prévu" and "organisé" only as asked ("qu'est-ce qui est prévu ?", "rien d'organisé ?"),
 # not of a named thing ("une coupure prévue mardi", "on organise un repas de quartier").
 LISTING_WORDS = (
-    r"se passe|passera|programme|agenda|evenements?|animations?|sorties|manifestations?|"
-    r"festivites?|a faire|quoi de neuf|"
+    r"se passe|se passera|se passeront|programme|agenda|evenements?|animations?|sorties|"
+    r"manifestations?|festivites?|a faire|quoi de neuf|"
     r"(?:qui est|qui sera|il y a de|quoi de|quelque chose de|rien de|y a t il de|ce qui est|"
     r"est|sont|sera) (?:prevue?s?|organisee?s?)|(?:qu|que|rien d|quelque chose d) organisee?s?|"
     r"(?:prevue?s?|organisee?s?) quoi|"

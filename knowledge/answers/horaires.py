@@ -11,7 +11,6 @@ from knowledge.answers.question import Question
 from knowledge.calendars.opening import DayHours, OpeningCalendar
 from knowledge.pack.calendar_models import Service
 from knowledge.pack.models import FaqEntry
-from knowledge.text import words
 
 HOURS_WORDS = (
     r"ouvert|ouverte|ouverts|ouvertes|ouvre|ouvrent|ouvrira|rouvre|rouvrent|rouvrira|reouverture|"
@@ -31,7 +30,7 @@ GENERIC_PLACE_WORDS = (
 )
 NOT_ABOUT_HOURS = (
     r"inscriptions?|inscrire|tarifs?|prix|combien|coute|coutent|reserv\w*|obten\w*|obtien\w*|"
-    r"badge|cartes? d acces"
+    r"badges?|pass|cartes? d acces|perdu\w*|egare\w*|vole|volee|voles|volees"
 )
 MAX_DAYS = 16
 # "9h", "14 h 30", "8h-12h"; not "24 h/24", which says a line never closes
@@ -69,24 +68,21 @@ class OpeningAnswers:
             for service in services
         }
         # The word a place's name begins with, the kind of place it is ("Piscine du Val de
-        # Brume"): alone, it names the place.
+        # Brume"): alone, it names the place. Not a later word: "les enfants" do not name the
+        # "Accueil de loisirs Les Loupiots".
         self._heads = {
-            service.id: next(
-                (
-                    term
-                    for word in words(service.name)
-                    for term in analyzer.analyze(word)
-                    if term in self._names[service.id][0] and term not in self._generic
-                ),
-                None,
-            )
+            service.id: head if head in self._names[service.id][0] else None
             for service in services
+            for head in [
+                next((t for t in analyzer.analyze(service.name) if t not in self._generic), None)
+            ]
         }
 
     def service_in(self, question: Question) -> Service | None:
-        """The place the question names: the word its name begins with, or at least half the
+        """The place the question names: the word its name begins with, or more than half the
         words of its name, an alias or its id ("la piscine" and "le Val de Brume" for the
-        "Piscine du Val de Brume", not "la Brume").
+        "Piscine du Val de Brume", not "la Brume"; "récupérer" alone does not name the post
+        office's "retrait des colis").
         With a date, any word counts ("la salle, samedi ?"); without one, only words of its
         own ("horaires de la piscine municipale" names no "service technique municipal")."""
         dated = question.when is not None and question.when.specific
@@ -100,7 +96,7 @@ class OpeningAnswers:
                 # a word that is only part of another phrase ("nationale" of the identity
                 # card) names no place
                 said = sum(1 for t in terms if question.terms.get(t, 0.0) == 1.0)
-                if 2 * said >= len(terms) or headed:
+                if 2 * said > len(terms) or headed:
                     score = max(score, said)
             if score > best_score:
                 best, best_score = service_id, score

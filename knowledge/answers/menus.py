@@ -37,7 +37,8 @@ NOT_ABOUT_MENUS = (
     r"livr\w*|portage|domicile|colleg\w*|lycee\w*|restaurants?(?! scolaires?)|traiteur|"
     r"brasserie|pourrai\w*|possible|que faire|demarches?|je m y prends|s y prendre|"
     r"organis\w*|preter|prete|pret|repas de quartier|repas des aines|repas partage|"
-    r"mange pas|regimes?|sans porc|"
+    r"mange pas|regimes?|sans porc|sans (?:le |son |leur )?repas|fievre|gastro|"
+    r"enlev\w*|retir\w*|supprim\w*|prevenir|previen\w*|jusqu a quand|avant quelle date|"
     # how to go about it ("comment faire ?", "je fais comment ?"), not how the meal is
     r"comment(?! est| sera| c est)|"
     r"(?:il|elle|ils|elles) (?:peut|peuvent)|(?:peut|peuvent) (?:il|elle|ils|elles)"

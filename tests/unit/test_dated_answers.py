@@ -324,6 +324,11 @@ def test_picked_up_is_not_asking_the_collection_day(example_knowledge: Knowledge
                 "Ma fille est allergique aux noix et il y en a au menu du 15 décembre : comment "
                 "mettre en place un PAI ?",
                 "Quel est le menu du restaurant du Relais pour le réveillon du 31 décembre ?",
+                # taking a meal off, warning of an absence, a day without the meal
+                "Jusqu'à quand je peux enlever le repas de mon fils pour lundi prochain ?",
+                "Mon fils a de la fièvre et reste à la maison demain, je dois prévenir pour son "
+                "repas du midi ?",
+                "Mon fils peut venir le mercredi matin au centre de loisirs, sans le repas ?",
             ],
             ["les enfants mangent quoi à l'école demain ?",
              "C'est quoi le dessert à la cantine demain ?",
@@ -353,6 +358,8 @@ def test_picked_up_is_not_asking_the_collection_day(example_knowledge: Knowledge
                 # something else about an event than when and where it is
                 "Les chiens sont-ils acceptés au spectacle de Noël des enfants samedi ?",
                 "Qui joue au spectacle de Noël des enfants samedi ?",
+                # a child who "passera" to another school: no "qu'est-ce qui se passera"
+                "Mon fils passera en sixième l'an prochain, quel est le collège prévu ?",
             ],
             ["Quelles sorties ce week-end ?", "Qu'est-ce qui se passe samedi ?",
              "Qu'est-ce qui est prévu ce week-end ?", "Rien d'organisé samedi ?",
@@ -374,6 +381,7 @@ def test_picked_up_is_not_asking_the_collection_day(example_knowledge: Knowledge
                 "Je n'ai pas de badge pour la déchetterie et je voudrais y aller samedi : "
                 "comment je l'obtiens ?",
                 "Comment avoir la carte d'accès à la déchetterie ? Je voudrais y aller samedi.",
+                "J'ai égaré mon pass pour la déchetterie et je dois y aller samedi.",
                 # closed is said, not asked
                 "La mairie est fermée le vendredi ; est-ce que je peux quand même déposer mon "
                 "dossier de PACS ?",
@@ -433,6 +441,28 @@ def test_a_word_of_a_place_s_long_name_does_not_name_it(tmp_path: Path) -> None:
     for question in ("la piscine c'est ouvert quand ?", "le Val de Brume ouvre quand ?"):
         source, text = ask(knowledge, question, now)
         assert source == "horaires" and "piscine du val de brume" in text, question
+
+
+def test_a_later_word_of_a_place_s_name_does_not_name_it(tmp_path: Path) -> None:
+    """A place is named by the word its name begins with, not by a later one: "les enfants"
+    do not name the "Accueil de loisirs Les Loupiots"; nor does one word of a two-word
+    alias ("retrait de colis") when the question gives a date."""
+    pack = tmp_path / "pack"
+    shutil.copytree(example_pack_path(), pack)
+    services = (pack / "services.yaml").read_text(encoding="utf-8")
+    services = services.replace(
+        "Complexe sportif du Pré-Vert", "Accueil de loisirs Les Loupiots", 1
+    )
+    (pack / "services.yaml").write_text(services, encoding="utf-8")
+    knowledge = Knowledge.load(pack)
+    now = at("2026-12-14T10:00")
+    for question in (
+        "Mes enfants entrent à l'école lundi : à quelle heure dois-je les déposer le matin ?",
+        "À quelle heure je peux récupérer mon fils lundi après la classe ?",
+    ):
+        assert ask(knowledge, question, now)[0] != "horaires", question
+    source, text = ask(knowledge, "l'accueil de loisirs est ouvert mercredi ?", now)
+    assert source == "horaires" and "loupiots" in text
 
 
 def test_a_line_open_day_and_night_gives_no_opening_hours() -> None:
