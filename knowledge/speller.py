@@ -21,6 +21,9 @@ WHOLE_WORD_ENDINGS = ("e", "es", "ent")
 MIN_VERB_STEM = 5  # the shortest stem by which "j" and a verb's form are told apart
 _THIRD_PLURAL = "nt"  # but "déborde" is "débordent", the same verb
 _VOWELS = frozenset("aeiouyh")
+# Letters French spelling never doubles: "vooter" can only be "voter", while "calculee" is a
+# word ("calculée"), as are many with "ss", "tt", "ll"…
+_NEVER_DOUBLED = frozenset("aiouyhjkqvwxz")
 _ELIDED = frozenset("cdjlmnst")  # c', d', j', l', m', n', s', t'
 _LONG_ELISIONS = ("jusqu", "lorsqu", "puisqu", "quoiqu", "qu")
 _KEYBOARD_ROWS = (
@@ -83,7 +86,7 @@ class Speller:
             return None
         if word in self._memo:
             return self._memo[word]
-        result = self._unelided(word)
+        result = self._unelided(word) or self._struck_twice_or_swapped(word)
         if (
             result is None
             and len(word) >= self._min_length
@@ -119,6 +122,23 @@ class Speller:
         if word[0] != "l" and len(rest) >= 4 and rest in self._known:
             return rest
         return None
+
+    def _struck_twice_or_swapped(self, word: str) -> str | None:
+        """The known word, stop-words included, that `word` is with a letter French never
+        doubles struck twice, or two neighbours swapped: "vooter", "besoiin", "avior". These
+        are slips in any word, infinitives too, and can make a stop-word unrecognisable."""
+        if len(word) < self._min_length:
+            return None
+        candidates = [
+            word[:i] + word[i + 1 :]  # the letter once
+            if word[i] == word[i + 1]
+            else word[:i] + word[i + 1] + word[i] + word[i + 2 :]  # the two swapped back
+            for i in range(len(word) - 1)
+            if word[i] != word[i + 1] or word[i] in _NEVER_DOUBLED
+        ]
+        return next((c for c in candidates if c in self._counts), None) or next(
+            (c for c in candidates if c in self._known), None
+        )
 
     def _known_verb(self, word: str) -> bool:
         """Whether `word` is a form of a known word with a long stem ("emmenage" of

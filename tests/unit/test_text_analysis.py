@@ -133,6 +133,16 @@ def test_speller_leaves_infinitives_and_participles_alone() -> None:
     assert speller.correct("cantinr") == "cantine"
 
 
+def test_speller_undoes_a_letter_struck_twice_or_two_swapped_in_any_word() -> None:
+    """Infinitives and stop-words too; but not a double French spelling uses."""
+    vocabulary = Counter({"voter": 2, "loyer": 3, "declarer": 1, "calcul": 2})
+    speller = Speller(vocabulary, stem=lambda w: w[:6], known=["besoin", "avoir", "calcule"])
+    for typed, meant in [("vooter", "voter"), ("loyyer", "loyer"), ("dcelarer", "declarer"),
+                         ("besoiin", "besoin"), ("avior", "avoir")]:  # fmt: skip
+        assert speller.correct(typed) == meant, typed
+    assert speller.correct("calculee") is None
+
+
 def test_speller_restores_elisions_typed_without_apostrophe() -> None:
     vocabulary = Counter({"ecole": 5, "ete": 3, "inscription": 2})
     speller = Speller(vocabulary, stem=lambda w: w[:6], known=["a", "fais", "une"])
