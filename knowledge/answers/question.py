@@ -19,6 +19,16 @@ _THEN_ASKS = re.compile(
 )
 
 
+# A clause of only these words asks for help or thanks, and says nothing of the matter.
+_HELP_WORDS = frozenset({
+    "pouvez", "pourriez", "peux", "pourrais", "vous", "tu", "m", "me", "nous", "aider", "aide",
+    "renseigner", "guider", "orienter", "conseiller", "conseillez", "expliquer", "eclairer",
+    "repondre", "informer", "merci", "beaucoup", "d", "de", "par", "avance", "votre", "ton",
+    "pour", "que", "qu", "est", "ce", "il", "s", "plait", "svp", "stp", "bonjour", "bonsoir",
+    "salut", "cordialement", "bonne", "journee", "soiree", "le", "la", "les", "y",
+})  # fmt: skip
+
+
 @dataclass(frozen=True, slots=True)
 class Question:
     """Everything the dated answers need to know about one message."""
@@ -48,15 +58,20 @@ def asked_part(text: str) -> str:
     """What a message asks, folded like `Question.folded`: the clauses ending with a question
     mark, from the question word that follows their last comma or colon, and the last clause
     ("la mairie est fermée vendredi ; je peux déposer mon dossier ?" and "la mairie est
-    fermée, comment déclarer le décès ?" do not ask whether the mairie is open)."""
+    fermée, comment déclarer le décès ?" do not ask whether the mairie is open). When these
+    only ask for help or thank ("Pouvez-vous m'aider ?", "Merci."), the clause before them
+    says what is asked: "Je ne sais pas comment l'inscrire. Pouvez-vous m'aider ?"."""
     clauses = [c for c in _CLAUSE.findall(text) if c.strip(" .;!?")]
     last = len(clauses) - 1
-    asked = [
-        _THEN_ASKS.split(c)[-1]
-        for n, c in enumerate(clauses)
-        if c.rstrip().endswith("?") or n == last
-    ]
-    return fold_words(" ".join(asked))
+    chosen = [n for n, c in enumerate(clauses) if c.rstrip().endswith("?") or n == last]
+    if chosen and all(_only_asks_for_help(clauses[n]) for n in chosen):
+        said = [n for n in range(chosen[0]) if not _only_asks_for_help(clauses[n])]
+        chosen = said[-1:] + chosen
+    return fold_words(" ".join(_THEN_ASKS.split(clauses[n])[-1] for n in chosen))
+
+
+def _only_asks_for_help(clause: str) -> bool:
+    return set(fold_words(clause).split()) <= _HELP_WORDS
 
 
 def fold_words(text: str) -> str:

@@ -329,6 +329,9 @@ def test_picked_up_is_not_asking_the_collection_day(example_knowledge: Knowledge
                 "Mon fils a de la fièvre et reste à la maison demain, je dois prévenir pour son "
                 "repas du midi ?",
                 "Mon fils peut venir le mercredi matin au centre de loisirs, sans le repas ?",
+                # what is asked is said before the request for help
+                "Mon fils devra manger à la cantine dès lundi. Je ne sais pas comment "
+                "l'inscrire. Pouvez-vous m'aider ?",
             ],
             ["les enfants mangent quoi à l'école demain ?",
              "C'est quoi le dessert à la cantine demain ?",
