@@ -390,6 +390,13 @@ READS_AS = [
     ("bébé né hier, on le déclare où ?", "naissance"),
     ("je suis né à Lyon", "naissance"),
     ("mon père marche difficilement", "handicapé"),
+    # trees by their name, linen, childminders typed short, summer holidays, heat, falls
+    ("le grand chêne du voisin", "arbre"),
+    ("des draps troués", "textiles"),
+    ("une ass mat de libre ?", "assistante maternelle"),
+    ("pendant les congés d'été", "vacances scolaires"),
+    ("quand il fait très chaud", "canicule"),
+    ("ma grand-mère tombe souvent", "chute"),
 ]
 
 # A look-alike that must not reach the concept.
@@ -425,6 +432,10 @@ READS_NOT_AS = [
     # a lone "école" or "feu" is no childcare nor burning
     ("l'école du village", "garderie"),
     ("le feu rouge est en panne", "brûlage"),
+    # how it works is no market; friends are no partner; hot water is no heatwave
+    ("comment ça marche ?", "le marché"),
+    ("avec des copains du quartier", "conjoint"),
+    ("l'eau est très chaude", "canicule"),
 ]
 
 
@@ -455,6 +466,9 @@ def test_readings_that_name_no_concept(french: Analyzer) -> None:
     # the start of the school year is a time, like a month: it qualifies, it is no subject
     assert french.analyze("rentrée")[0] in french.weak_terms
     assert french.analyze("dizaine")[0] in french.weak_terms
+    # nor are a size, the end of something, "du coup", nor how a thing works
+    for said in ("des mètres", "au bout de la rue", "du coup", "comment ça marche"):
+        assert set(french.analyze(said)) <= french.weak_terms, said
 
 
 def test_readings_are_read_from_the_lexicon_file() -> None:
