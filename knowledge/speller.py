@@ -26,6 +26,7 @@ _VOWELS = frozenset("aeiouyh")
 _NEVER_DOUBLED = frozenset("aiouyhjkqvwxz")
 _ELIDED = frozenset("cdjlmnst")  # c', d', j', l', m', n', s', t'
 _LONG_ELISIONS = ("jusqu", "lorsqu", "puisqu", "quoiqu", "qu")
+_SHORT_ELIDED = frozenset({"un", "une", "en"})  # "d'un", "d'une", "j'en", "s'en"
 _KEYBOARD_ROWS = (
     "azertyuiop", "qsdfghjklm", "wxcvbn",  # AZERTY
     "qwertyuiop", "asdfghjkl", "zxcvbnm",  # QWERTY, on phones too
@@ -82,8 +83,11 @@ class Speller:
 
     def correct(self, word: str) -> str | None:
         """The known word `word` was meant to be, or None (for known words too)."""
-        if word in self._known or len(word) < 4 or not word.isalpha():
+        if word in self._known or not word.isalpha():
             return None
+        if len(word) < 4:
+            rest = word[1:]
+            return rest if word[0] in _ELIDED - {"c", "l"} and rest in _SHORT_ELIDED else None
         if word in self._memo:
             return self._memo[word]
         result = self._unelided(word) or self._struck_twice_or_swapped(word)
@@ -118,8 +122,9 @@ class Speller:
             return rest if rest in self._known and rest not in self._counts else None
         if len(rest) >= 3 and rest in self._counts:
             return rest
-        # "davoir", "jaimerais": a stop-word behind d', j', n', m', t', s' (not l': "lavoir")
-        if word[0] != "l" and len(rest) >= 4 and rest in self._known:
+        # "davoir", "jaimerais": a stop-word behind d', j', n', m', t', s' (not l': "lavoir");
+        # "dun", "jen": an article or "en", too short to be told apart from other words
+        if word[0] != "l" and (len(rest) >= 4 or rest in _SHORT_ELIDED) and rest in self._known:
             return rest
         return None
 

@@ -165,6 +165,11 @@ def test_speller_restores_elisions_typed_without_apostrophe() -> None:
     speller = Speller(vocabulary, stem=lambda w: w[:6], known=["avoir", "aimerais"])
     assert speller.correct("davoir") == "avoir" and speller.correct("jaimerais") == "aimerais"
     assert speller.correct("lavoir") is None
+    # "dun", "jen": an article or "en" behind d', j'…, short as they are; not behind l'
+    speller = Speller(vocabulary, stem=lambda w: w[:6], known=["un", "une", "en"])
+    for typed, meant in [("dun", "un"), ("dune", "une"), ("jen", "en"), ("sen", "en")]:
+        assert speller.correct(typed) == meant, typed
+    assert speller.correct("lun") is None and speller.correct("cun") is None
 
 
 def test_does_not_work_means_broken_not_the_market() -> None:
@@ -397,6 +402,15 @@ READS_AS = [
     ("pendant les congés d'été", "vacances scolaires"),
     ("quand il fait très chaud", "canicule"),
     ("ma grand-mère tombe souvent", "chute"),
+    # money and water run out, a stray that wanders, drilling, rubble, snow, lending
+    ("plus un sou sur le compte", "difficultés financières"),
+    ("plus une goutte au robinet", "coupure"),
+    ("un chien se balade sur la route", "animal errant"),
+    ("percer des trous le dimanche", "bricolage"),
+    ("des débris de béton", "gravats"),
+    ("personne n'est passé avec la saleuse", "déneigement"),
+    ("une sono pour la fête de l'école", "prêt de matériel"),
+    ("on hésite à acheter un champ", "parcelle"),
 ]
 
 # A look-alike that must not reach the concept.
@@ -436,6 +450,8 @@ READS_NOT_AS = [
     ("comment ça marche ?", "le marché"),
     ("avec des copains du quartier", "conjoint"),
     ("l'eau est très chaude", "canicule"),
+    ("la qualité de l'air", "semble"),
+    ("un trou dans la route", "bricolage"),
 ]
 
 
@@ -467,7 +483,8 @@ def test_readings_that_name_no_concept(french: Analyzer) -> None:
     assert french.analyze("rentrée")[0] in french.weak_terms
     assert french.analyze("dizaine")[0] in french.weak_terms
     # nor are a size, the end of something, "du coup", nor how a thing works
-    for said in ("des mètres", "au bout de la rue", "du coup", "comment ça marche"):
+    for said in ("des mètres", "au bout de la rue", "du coup", "comment ça marche",
+                 "ma nièce", "un mec", "au milieu de", "ça a l'air"):  # fmt: skip
         assert set(french.analyze(said)) <= french.weak_terms, said
 
 
