@@ -411,6 +411,9 @@ READS_AS = [
     ("personne n'est passé avec la saleuse", "déneigement"),
     ("une sono pour la fête de l'école", "prêt de matériel"),
     ("on hésite à acheter un champ", "parcelle"),
+    ("il fait des feux avec ses feuilles", "brûlage"),
+    ("je voudrais un nouveau prénom", "changement de prénom"),
+    ("le repas cest cmb ?", "tarif"),
 ]
 
 # A look-alike that must not reach the concept.
@@ -452,6 +455,8 @@ READS_NOT_AS = [
     ("l'eau est très chaude", "canicule"),
     ("la qualité de l'air", "semble"),
     ("un trou dans la route", "bricolage"),
+    ("on fait des feux d'artifice", "brûlage"),
+    ("les feux de la rue sont en panne", "brûlage"),
 ]
 
 
