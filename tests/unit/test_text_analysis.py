@@ -414,6 +414,7 @@ READS_AS = [
     ("il fait des feux avec ses feuilles", "brûlage"),
     ("je voudrais un nouveau prénom", "changement de prénom"),
     ("le repas cest cmb ?", "tarif"),
+    ("le camion des ordures passe quand ?", "collecte"),
 ]
 
 # A look-alike that must not reach the concept.
