@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 import pytest
 import Stemmer
 
+import knowledge.lexicon
 from knowledge.analysis import STEM_CACHE_LIMIT, Analyzer, _merge_groups
 from knowledge.lexicon import Lexicon, _parse, builtin_lexicon
+from knowledge.pack.yamldoc import parse_yaml
 from knowledge.speller import Speller
 from knowledge.text import FOLD_CACHE_MAX_CHARS, FOLD_CACHE_SIZE, _fold_recent, fold, words
 
@@ -415,6 +418,11 @@ READS_AS = [
     ("je voudrais un nouveau prénom", "changement de prénom"),
     ("le repas cest cmb ?", "tarif"),
     ("le camion des ordures passe quand ?", "collecte"),
+    # irregular forms the stems do not bring together
+    ("je l'inscris où ?", "inscrire"),
+    ("je préviens qui ?", "prévenir"),
+    ("qui paye ?", "payer"),
+    ("je vends ma maison", "vendre"),
 ]
 
 # A look-alike that must not reach the concept.
@@ -492,6 +500,14 @@ def test_readings_that_name_no_concept(french: Analyzer) -> None:
     for said in ("des mètres", "au bout de la rue", "du coup", "comment ça marche",
                  "ma nièce", "un mec", "au milieu de", "ça a l'air"):  # fmt: skip
         assert set(french.analyze(said)) <= french.weak_terms, said
+
+
+@pytest.mark.parametrize("name", ["french.yaml", "weights.yaml"])
+def test_the_lexicon_files_give_each_key_once(name: str) -> None:
+    """YAML keeps the last of two same keys without a word: an abbreviation written twice
+    would silently lose its first meaning."""
+    text = (Path(knowledge.lexicon.__file__).parent / name).read_text(encoding="utf-8")
+    assert parse_yaml(text).duplicate_keys == ()
 
 
 def test_readings_are_read_from_the_lexicon_file() -> None:
