@@ -418,6 +418,8 @@ READS_AS = [
     ("je voudrais un nouveau prénom", "changement de prénom"),
     ("le repas cest cmb ?", "tarif"),
     ("le camion des ordures passe quand ?", "collecte"),
+    ("faire tamponner ma signature", "légalisation de signature"),
+    ("une photocopie tamponnée", "certifier"),
 ]
 
 # A look-alike that must not reach the concept.
@@ -493,14 +495,16 @@ def test_readings_that_name_no_concept(french: Analyzer) -> None:
     assert french.analyze("dizaine")[0] in french.weak_terms
     # nor are a size, the end of something, "du coup", nor how a thing works
     for said in ("des mètres", "au bout de la rue", "du coup", "comment ça marche",
-                 "ma nièce", "un mec", "au milieu de", "ça a l'air"):  # fmt: skip
+                 "ma nièce", "un mec", "au milieu de", "ça a l'air", "le village",
+                 "le deuxième"):  # fmt: skip
         assert set(french.analyze(said)) <= french.weak_terms, said
 
 
 @pytest.mark.parametrize(
     ("form", "verb"),
     [("inscris", "inscrire"), ("préviens", "prévenir"), ("paye", "payer"), ("vends", "vendre"),
-     ("éteint", "éteindre"), ("détruit", "détruire")],
+     ("éteint", "éteindre"), ("détruit", "détruire"), ("habitons", "habiter"),
+     ("organisons", "organiser")],
 )  # fmt: skip
 def test_irregular_forms_are_read_as_their_verb(french: Analyzer, form: str, verb: str) -> None:
     """Stems do not bring these together: "préviens" would keep a term of its own."""
