@@ -78,6 +78,8 @@ class _Indexed:
     sentences: tuple[tuple[frozenset[str], float], ...]  # terms of a question or variant, weight
     title: frozenset[str]  # every term of the question and variants
     passages: tuple[frozenset[str], ...] = ()  # terms of each sentence of the answer
+    # the terms its questions say by themselves: "hôtel de ville" says no hotel
+    named: frozenset[str] = frozenset()
 
 
 class FaqMatcher:
@@ -91,14 +93,19 @@ class FaqMatcher:
         self.analyzer = analyzer
         vocabulary: Counter[str] = Counter()
         titles: list[list[frozenset[str]]] = []
+        named: list[frozenset[str]] = []
         bodies: list[set[str]] = []
         passages: list[tuple[frozenset[str], ...]] = []
         for entry in entries:
             sentences = []
+            said: set[str] = set()
             for sentence in (entry.question, *entry.variants):
                 folded = words(sentence)
                 vocabulary.update(folded)
-                sentences.append(frozenset(analyzer.terms(folded)))
+                weighted = analyzer.weighted_terms(folded)
+                sentences.append(frozenset(weighted))
+                said.update(term for term, share in weighted.items() if share == 1.0)
+            named.append(frozenset(said))
             folded = words(" ".join(entry.tags)) + words(entry.answer)
             vocabulary.update(folded)
             titles.append(sentences)
@@ -133,7 +140,7 @@ class FaqMatcher:
             for term in body - title:
                 body_postings[term].append(position)
             weighted = tuple((s, sum(self._idf[t] for t in s) or 1.0) for s in sentences)
-            indexed.append(_Indexed(entry, weighted, title, passages[position]))
+            indexed.append(_Indexed(entry, weighted, title, passages[position], named[position]))
         self._entries = tuple(indexed)
         self._title_postings = dict(title_postings)
         self._body_postings = dict(body_postings)
@@ -195,8 +202,7 @@ class FaqMatcher:
         scored = []
         for position, value in best:
             item = self._entries[position]
-            title = item.title
-            missed = sum(v for t, v in topics.items() if t not in title) if topics else 0
+            missed = sum(v for t, v in topics.items() if t not in item.named) if topics else 0
             coverage = value / (total + missed)
             # Every weight is positive, so a sentence or passage sharing no term with the
             # question (most of them) scores 0 and cannot raise the maximum: it is skipped.

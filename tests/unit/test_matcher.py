@@ -70,6 +70,12 @@ FAQ = [
         "variants": ["Réserver la salle polyvalente"],
         "answer": "Réservation à l'accueil de la mairie, caution de 300 €.",
     },
+    {
+        "id": "accessibilite",
+        "question": "La mairie est-elle accessible en fauteuil roulant ?",
+        "variants": ["Accès PMR de l'hôtel de ville", "Place handicapé près de la mairie"],
+        "answer": "Une rampe mène à l'accueil, de plain-pied.",
+    },
 ]
 
 
@@ -112,6 +118,8 @@ def test_answers_residents_wording(knowledge: Knowledge, question: str, entry: s
         "Donne-moi une recette de crêpes",
         "Comment obtenir la carte européenne d'assurance maladie ?",
         "Quel temps fera-t-il ce week-end ?",
+        # "hôtel" is a topic (a business) that "hôtel de ville" does not name
+        "Y a-t-il un hôtel près de la gare ?",
     ],
 )
 def test_declines_what_the_pack_does_not_say(knowledge: Knowledge, question: str) -> None:
@@ -254,7 +262,7 @@ def _plain_search(matcher: FaqMatcher, terms: dict[str, float], limit: int) -> l
     scored = []
     for position, value in heapq.nlargest(CANDIDATES, mass.items(), key=itemgetter(1)):
         item = matcher._entries[position]
-        coverage = value / (total + sum(v for t, v in topics.items() if t not in item.title))
+        coverage = value / (total + sum(v for t, v in topics.items() if t not in item.named))
         focus = max(sum(idf[t] for t in s & query) / weight for s, weight in item.sentences)
         passage = max((sum(idf[t] for t in p & query) for p in item.passages), default=0.0)
         score = coverage + FOCUS_WEIGHT * focus + PASSAGE_WEIGHT * passage / total
