@@ -102,9 +102,9 @@ class FaqMatcher:
             for sentence in (entry.question, *entry.variants):
                 folded = words(sentence)
                 vocabulary.update(folded)
-                weighted = analyzer.weighted_terms(folded)
-                sentences.append(frozenset(weighted))
-                said.update(term for term, share in weighted.items() if share == 1.0)
+                shares = analyzer.weighted_terms(folded)
+                sentences.append(frozenset(shares))
+                said.update(term for term, share in shares.items() if share == 1.0)
             named.append(frozenset(said))
             folded = words(" ".join(entry.tags)) + words(entry.answer)
             vocabulary.update(folded)
