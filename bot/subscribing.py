@@ -61,6 +61,9 @@ _PLAIN_WORDS = (
                  "marche", "fonctionne", "voulais", "un", "une", "votre", "vos", "ici", "aussi",
                  "oui", "bien", "sur", "et", "l", "d", "j", "qu", "mon", "ma", "mes"})
 )  # fmt: skip
+# Words that make a sentence a question wherever they stand ("quand" and "qui" also join a
+# request: "un rappel quand le camion passe").
+_ASKING_ANYWHERE = frozenset({"comment", "pourquoi", "combien"})
 _EXPLICIT = frozenset({"abonner", "abonne", "abonnee", "abonnement", "abonnements", "reabonner"})
 
 
@@ -151,7 +154,11 @@ class SubscriptionDialog:
         folded = words(text)
         present = set(folded)
         joined = " " + " ".join(folded) + " "
-        asks = text.rstrip().endswith("?") or (folded and folded[0] in _QUESTION_WORDS)
+        asks = (
+            text.rstrip().endswith("?")
+            or (folded and folded[0] in _QUESTION_WORDS)
+            or bool(present & _ASKING_ANYWHERE)  # "boîtier d'alerte pour mamie, comment l'avoir"
+        )
         unregisters = present & _UNREGISTER_WORDS and not (asks or _names_another_subject(text))
         if (
             present & (_UNSUBSCRIBE_WORDS - _UNREGISTER_WORDS)

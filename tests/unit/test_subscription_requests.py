@@ -16,6 +16,7 @@ from bot.subscribing import SubscriptionDialog
         "comment ça marche l'abonnement ?",
         "je voudrais recevoir le menu de la cantine",
         "abonnez moi aux alertes svp",
+        "je veux un rappel quand la poubelle jaune passe",
     ],
 )
 def test_a_request_for_the_notices_is_a_subscription(text: str) -> None:
@@ -28,6 +29,8 @@ def test_a_request_for_the_notices_is_a_subscription(text: str) -> None:
         "Combien coûte l'abonnement annuel à la bibliothèque pour un adulte ?",
         "abonnement piscine tarif",
         "qui prévenir pour les poubelles ?",
+        # an alarm for a relative who falls, asked without a question mark
+        "boitier alerte chute pour mamie comment l'avoir",
     ],
 )
 def test_another_service_s_subscription_is_not_ours(text: str) -> None:
