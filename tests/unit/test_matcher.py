@@ -120,6 +120,7 @@ def test_answers_residents_wording(knowledge: Knowledge, question: str, entry: s
         "Quel temps fera-t-il ce week-end ?",
         # "hôtel" is a topic (a business) that "hôtel de ville" does not name
         "Y a-t-il un hôtel près de la gare ?",
+        "Où renouveler mon titre de séjour ?",  # the préfecture's
     ],
 )
 def test_declines_what_the_pack_does_not_say(knowledge: Knowledge, question: str) -> None:

@@ -420,6 +420,12 @@ READS_AS = [
     ("le camion des ordures passe quand ?", "collecte"),
     ("faire tamponner ma signature", "légalisation de signature"),
     ("une photocopie tamponnée", "certifier"),
+    ("ce qu'ont voté les élus", "conseil municipal"),
+    ("nous unir à la mairie", "mariage"),
+    ("ma carte de vote est introuvable", "perte"),
+    ("isolation par l'extérieur", "ravalement"),
+    ("officialiser notre couple sans nous marier", "pacs"),
+    ("une voiture abandonnée devant chez moi", "ventouse"),
 ]
 
 # A look-alike that must not reach the concept.
@@ -462,6 +468,8 @@ READS_NOT_AS = [
     ("la qualité de l'air", "semble"),
     ("un trou dans la route", "bricolage"),
     ("on fait des feux d'artifice", "brûlage"),
+    ("ma caisse de retraite", "voiture"),
+    ("un papier à lui procurer", "procuration"),
     ("les feux de la rue sont en panne", "brûlage"),
 ]
 
@@ -496,7 +504,7 @@ def test_readings_that_name_no_concept(french: Analyzer) -> None:
     # nor are a size, the end of something, "du coup", nor how a thing works
     for said in ("des mètres", "au bout de la rue", "du coup", "comment ça marche",
                  "ma nièce", "un mec", "au milieu de", "ça a l'air", "le village",
-                 "le deuxième"):  # fmt: skip
+                 "le deuxième", "une quarantaine", "confirmer"):  # fmt: skip
         assert set(french.analyze(said)) <= french.weak_terms, said
 
 
