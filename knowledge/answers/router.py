@@ -52,7 +52,11 @@ ASKS_MAY = r"je peux|peut on|on peut|puis je"
 ASKS_WHERE = r"ou est ce|ou (?:je|j|on|puis|peut|peux)"
 # Never the collection day, even with "quand": the bin tax ("quand est-elle prélevée ?"), a
 # collection missed ("le camion n'est pas passé").
-NOT_COLLECTION_DAY = r"taxe|redevance|teom|factur\w*|pas passee?s?|pas ete (?:ramasse|collecte)\w*"
+NOT_COLLECTION_DAY = (
+    r"taxe|redevance|teom|factur\w*|pas passee?s?|pas ete (?:ramasse|collecte)\w*|"
+    # an animal "ramassé" is at the pound, not collected with the bins
+    r"chiens?|chiots?|chats?|chattes?|chatons?|animal|animaux"
+)
 
 
 class DatedAnswers:

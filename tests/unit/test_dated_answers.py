@@ -293,6 +293,8 @@ def test_picked_up_is_not_asking_the_collection_day(example_knowledge: Knowledge
                 "encore.",
                 "Avant de sortir ma poubelle jaune jeudi rue des Halles : les pots de yaourt "
                 "vont dedans ?",
+                # an animal picked up is at the pound
+                "Mon chien a été ramassé rue des Halles hier, comment je le récupère ?",
                 # the opening hours of the place one brings cardboard to
                 "Est-ce que la déchetterie est ouverte cet après-midi ? j'ai des cartons à "
                 "déposer",
