@@ -426,6 +426,7 @@ READS_AS = [
     ("isolation par l'extérieur", "ravalement"),
     ("officialiser notre couple sans nous marier", "pacs"),
     ("une voiture abandonnée devant chez moi", "ventouse"),
+    ("combien faut-il payer pour le passeport ?", "tarif"),
 ]
 
 # A look-alike that must not reach the concept.
