@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from operator import itemgetter
 
 from knowledge.analysis import Analyzer, numeric
+from knowledge.morphology import singular_verb
 from knowledge.pack.models import FaqEntry
 from knowledge.speller import Speller
 from knowledge.text import words
@@ -92,6 +93,23 @@ class FaqMatcher:
         that the speller knows them too."""
         self.analyzer = analyzer
         vocabulary: Counter[str] = Counter()
+        for entry in entries:
+            for sentence in (entry.question, *entry.variants, *entry.tags, entry.answer):
+                vocabulary.update(words(sentence))
+        for phrase in (*analyzer.phrases_text, *names):
+            vocabulary.update(words(phrase))
+        for expansion in analyzer.abbreviations.values():
+            vocabulary.update(expansion)
+        for word in analyzer.stopwords:
+            vocabulary.pop(word, None)
+        # Stop-words, abbreviations and weak words are known (never corrected), but are
+        # never offered as a correction.
+        self.speller = Speller(
+            vocabulary,
+            analyzer.stem,
+            known=[*analyzer.stopwords, *analyzer.abbreviations, *analyzer.known_words],
+        )
+
         titles: list[list[frozenset[str]]] = []
         named: list[frozenset[str]] = []
         bodies: list[set[str]] = []
@@ -100,19 +118,17 @@ class FaqMatcher:
             sentences = []
             said: set[str] = set()
             for sentence in (entry.question, *entry.variants):
-                folded = words(sentence)
-                vocabulary.update(folded)
-                shares = analyzer.weighted_terms(folded)
+                shares = analyzer.weighted_terms(self._read(words(sentence)))
                 sentences.append(frozenset(shares))
                 said.update(term for term, share in shares.items() if share == 1.0)
             named.append(frozenset(said))
-            folded = words(" ".join(entry.tags)) + words(entry.answer)
-            vocabulary.update(folded)
             titles.append(sentences)
-            bodies.append(set(analyzer.terms(folded)))
+            bodies.append(
+                set(analyzer.terms(self._read(words(" ".join(entry.tags) + " " + entry.answer))))
+            )
             passages.append(
                 tuple(
-                    frozenset(analyzer.terms(words(part)))
+                    frozenset(analyzer.terms(self._read(words(part))))
                     for part in _SENTENCE_END.split(entry.answer)
                     if part.strip()
                 )
@@ -145,23 +161,14 @@ class FaqMatcher:
         self._title_postings = dict(title_postings)
         self._body_postings = dict(body_postings)
 
-        for phrase in (*analyzer.phrases_text, *names):
-            vocabulary.update(words(phrase))
-        for expansion in analyzer.abbreviations.values():
-            vocabulary.update(expansion)
-        for word in analyzer.stopwords:
-            vocabulary.pop(word, None)
-        # Stop-words, abbreviations and weak words are known (never corrected), but are
-        # never offered as a correction.
-        self.speller = Speller(
-            vocabulary,
-            analyzer.stem,
-            known=[*analyzer.stopwords, *analyzer.abbreviations, *analyzer.known_words],
-        )
+    def _read(self, folded_words: list[str]) -> list[str]:
+        """Words as the index reads them, the pack's and the question's alike: present
+        plurals as their singular ("les camions passent" meets "le camion passe")."""
+        return [singular_verb(word, self.speller) for word in folded_words]
 
     def query_terms(self, text: str) -> dict[str, float]:
         """The question's distinct terms, after typo correction, with their share of weight."""
-        return self.analyzer.weighted_terms(self.speller.correct_all(words(text)))
+        return self.analyzer.weighted_terms(self._read(self.speller.correct_all(words(text))))
 
     def _weights(self, terms: dict[str, float]) -> dict[str, float]:
         """Each term's weight in the question."""

@@ -36,3 +36,15 @@ def is_inflection(word: str, known: Container[str]) -> bool:
         rest = word[2:]
         return rest in known or any(infinitive in known for infinitive in infinitives(rest))
     return False
+
+
+def singular_verb(word: str, known: Container[str]) -> str:
+    """A present plural ("passent", "ouvrent") as its singular when its infinitive is known:
+    the stemmer leaves such plurals whole but stems "passe" to "pass". Nouns and adjectives
+    ending alike ("parent", "argent", "urgent") have no known infinitive and stay."""
+    if len(word) < 6 or not word.endswith("ent") or word.endswith("ment"):
+        return word
+    singular = word[:-2]
+    if singular + "r" in known or singular[:-1] + "ir" in known:
+        return singular
+    return word

@@ -81,6 +81,10 @@ class Speller:
         self._memo: dict[str, str | None] = {}
         self._known_stems: frozenset[str] | None = None  # built the first time it is needed
 
+    def __contains__(self, word: object) -> bool:
+        """Whether `word` is known: a word of the pack, a stop-word or a lexicon word."""
+        return word in self._known
+
     def correct(self, word: str) -> str | None:
         """The known word `word` was meant to be, or None (for known words too)."""
         if word in self._known or not word.isalpha():

@@ -11,6 +11,9 @@ import Stemmer
 import knowledge.lexicon
 from knowledge.analysis import STEM_CACHE_LIMIT, Analyzer, _merge_groups
 from knowledge.lexicon import Lexicon, _parse, builtin_lexicon
+from knowledge.matcher import FaqMatcher
+from knowledge.morphology import singular_verb
+from knowledge.pack.models import FaqEntry
 from knowledge.pack.yamldoc import parse_yaml
 from knowledge.speller import Speller
 from knowledge.text import FOLD_CACHE_MAX_CHARS, FOLD_CACHE_SIZE, _fold_recent, fold, words
@@ -126,6 +129,22 @@ def test_speller_undoes_slips_of_the_finger_not_other_words() -> None:
     assert speller.correct("blague") is None and speller.correct("creve") is None
     assert speller.correct("poubellle") == "poubelle"
     assert speller.correct("poubrelle") == "poubelle"  # r is next to e
+
+
+def test_present_plurals_read_as_their_singular_when_the_verb_is_known() -> None:
+    known = {"passer", "manger", "ouvrir", "sortir", "pare", "conte"}
+    for plural, singular in [("passent", "passe"), ("mangent", "mange"),
+                             ("ouvrent", "ouvre"), ("sortent", "sorte")]:  # fmt: skip
+        assert singular_verb(plural, known) == singular, plural
+    # nouns and adjectives alike, adverbs in -ment, short words: as they are
+    for word in ("parent", "content", "argent", "urgent", "logement", "agent", "dorment"):
+        assert singular_verb(word, known) == word, word
+
+
+def test_the_matcher_reads_plurals_and_singulars_alike() -> None:
+    entry = FaqEntry(id="collecte", question="Quel jour passe le camion ?", answer="Le lundi.")
+    matcher = FaqMatcher([entry], Analyzer(builtin_lexicon()))
+    assert matcher.query_terms("les camions passent quand ?").keys() >= {"pass"}
 
 
 def test_speller_leaves_infinitives_and_participles_alone() -> None:
