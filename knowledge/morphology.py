@@ -39,9 +39,12 @@ def is_inflection(word: str, known: Container[str]) -> bool:
 
 
 def singular_verb(word: str, known: Container[str]) -> str:
-    """A present plural ("passent", "ouvrent") as its singular when its infinitive is known:
-    the stemmer leaves such plurals whole but stems "passe" to "pass". Nouns and adjectives
-    ending alike ("parent", "argent", "urgent") have no known infinitive and stay."""
+    """A present plural ("passent", "ouvrent", "louons") as its singular when its infinitive
+    is known: the stemmer leaves such plurals whole but stems "passe" to "pass". Nouns and
+    adjectives ending alike ("parent", "argent", "urgent") have no known infinitive and
+    stay."""
+    if len(word) >= 6 and word.endswith("ons") and word[:-3] + "er" in known:
+        return word[:-3] + "e"  # "habitons"; not "saisons" ("saisir" is not "saiser")
     if len(word) < 6 or not word.endswith("ent") or word.endswith("ment"):
         return word
     singular = word[:-2]

@@ -132,12 +132,14 @@ def test_speller_undoes_slips_of_the_finger_not_other_words() -> None:
 
 
 def test_present_plurals_read_as_their_singular_when_the_verb_is_known() -> None:
-    known = {"passer", "manger", "ouvrir", "sortir", "pare", "conte"}
+    known = {"passer", "manger", "ouvrir", "sortir", "pare", "conte", "louer", "saisir"}
     for plural, singular in [("passent", "passe"), ("mangent", "mange"),
-                             ("ouvrent", "ouvre"), ("sortent", "sorte")]:  # fmt: skip
+                             ("ouvrent", "ouvre"), ("sortent", "sorte"),
+                             ("louons", "loue")]:  # fmt: skip
         assert singular_verb(plural, known) == singular, plural
     # nouns and adjectives alike, adverbs in -ment, short words: as they are
-    for word in ("parent", "content", "argent", "urgent", "logement", "agent", "dorment"):
+    for word in ("parent", "content", "argent", "urgent", "logement", "agent", "dorment",
+                 "saisons", "maisons"):  # fmt: skip
         assert singular_verb(word, known) == word, word
 
 
