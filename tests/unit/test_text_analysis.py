@@ -448,6 +448,8 @@ READS_AS = [
     ("officialiser notre couple sans nous marier", "pacs"),
     ("une voiture abandonnée devant chez moi", "ventouse"),
     ("combien faut-il payer pour le passeport ?", "tarif"),
+    ("mes jumeaux de 6 ans", "enfant"),
+    ("les règles de construction", "règlement"),
 ]
 
 # A look-alike that must not reach the concept.
@@ -492,6 +494,7 @@ READS_NOT_AS = [
     ("on fait des feux d'artifice", "brûlage"),
     ("ma caisse de retraite", "voiture"),
     ("un papier à lui procurer", "procuration"),
+    ("les règles de construction", "payer"),
     ("les feux de la rue sont en panne", "brûlage"),
 ]
 
@@ -526,7 +529,8 @@ def test_readings_that_name_no_concept(french: Analyzer) -> None:
     # nor are a size, the end of something, "du coup", nor how a thing works
     for said in ("des mètres", "au bout de la rue", "du coup", "comment ça marche",
                  "ma nièce", "un mec", "au milieu de", "ça a l'air", "le village",
-                 "le deuxième", "une quarantaine", "confirmer"):  # fmt: skip
+                 "le deuxième", "une quarantaine", "confirmer", "des amis",
+                 "je suis retraitée"):  # fmt: skip
         assert set(french.analyze(said)) <= french.weak_terms, said
 
 
