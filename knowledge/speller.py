@@ -57,8 +57,11 @@ class Speller:
     letters and two beyond, each edit a slip of the finger (see `_slips`). Truncations
     ("dérog", "appart", "biblio"): a word of five letters or more that begins known words
     which all share one stem, and does not end like a whole word ("pousse" is no "poussette",
-    but "déborde" is "débordent"), is completed to the most frequent of them. Results are
-    memoised, within a bound (the vocabulary is immutable).
+    but "déborde" is "débordent"), is completed to the most frequent of them. Elisions typed
+    without their apostrophe ("lecole", "dun") lose their article or pronoun, and a letter
+    French never doubles struck twice or two neighbours swapped are undone in any word of
+    five letters or more, stop-words included ("besoiin", "avior"). Results are memoised,
+    within a bound (the vocabulary is immutable).
     """
 
     def __init__(
