@@ -15,7 +15,8 @@ from knowledge.pack.calendar_models import Event
 # not of a named thing ("une coupure prévue mardi", "on organise un repas de quartier").
 LISTING_WORDS = (
     r"se passe|se passera|se passeront|programme|agenda|evenements?|animations?|sorties|"
-    r"manifestations?|festivites?|a faire|quoi de neuf|"
+    r"manifestations?|festivites?|a faire|quoi de neuf|qu est ce qu il y a|y a quoi|"
+    r"il y a quoi|ya quoi|"
     r"(?:qui est|qui sera|il y a de|quoi de|quelque chose de|rien de|y a t il de|ce qui est|"
     r"est|sont|sera) (?:prevue?s?|organisee?s?)|(?:qu|que|rien d|quelque chose d) organisee?s?|"
     r"(?:prevue?s?|organisee?s?) quoi|"
@@ -38,7 +39,10 @@ NOT_ABOUT_EVENT = (
     r"parking"
 )
 ASK_WORDS = (
-    r"quand|quel jour|quelle date|date|dates|a quelle heure|prochain|prochaine|bientot|a venir"
+    r"quand|quel jour|quels jours|quelle date|date|dates|a quelle heure|prochain|prochaine|"
+    r"bientot|a venir|"
+    # where it is: "le carnaval part d'où ?", "c'est où, la brocante ?"
+    r"d ou|c est ou|ca se passe ou|ou ca se passe|ou se trouve|ou a lieu|ou se deroule"
 )
 TITLE_COVERAGE = 0.6
 # What an answer about an event says: when and where it is, whether it is on, what it is.

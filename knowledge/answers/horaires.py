@@ -18,7 +18,9 @@ HOURS_WORDS = (
     r"quelles heures|permanences?"
 )
 # with a date: "on peut y aller samedi ?", not "pour aller travailler"
-OPENING_WORDS = HOURS_WORDS + r"|possible|y aller|aller a|aller au|aller a la"
+OPENING_WORDS = (
+    HOURS_WORDS + r"|possible|y aller|aller a|aller au|aller a la|nager|se baigner|baignade"
+)
 REOPENS_WORDS = r"rouvre|rouvrent|rouvrira|reouverture"
 NOW_WORDS = REOPENS_WORDS + r"|maintenant|en ce moment|actuellement"
 # Words of many places' names ("Services techniques municipaux", "Salle communale"): alone,

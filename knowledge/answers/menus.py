@@ -17,14 +17,15 @@ CANTEEN_WORDS = (
 )
 # The school or the children name the canteen only with a word of eating ("qu'est-ce qu'ils
 # mangent à l'école demain ?"), not "par quoi commencer avec les enfants le mois prochain".
-PUPIL_WORDS = r"ecole|enfants|eleves"
+PUPIL_WORDS = r"ecole|enfants|eleves|ecoliers?|maternelles?"
 EATING_WORDS = r"manger|mangent|mangeront|mange|au menu|plats?"
 MENU_WORDS = (
-    r"menus?|au menu|repas|manger|mangent|mangeront|mange|quoi|plat|plats|desserts?|"
+    r"menus?|au menu|repas|manger|mangent|mangeront|mange|quoi|koi|plat|plats|desserts?|"
     r"servi|servis|servie|sert|servent|servira|serviront|"
     r"entrees?|gouter|fromage|laitage|"
-    r"qu est ce qu il y a|qu est ce qui|y a quoi|il y a quoi|il y a du|il y a de la|"
-    r"il y a des|y a t il du|y a t il de la|y a t il des|y a du|y a de la"
+    r"qu est ce qu il y a|ce qu il y a|qu est ce qui|y a quoi|il y a quoi|il y a du|"
+    r"il y a de la|il y a des|y a t il du|y a t il de la|y a t il des|y a du|y a de la|"
+    r"ya quoi|ya du|ya de la|ya des|ya t il"
 )
 DISH_WHEN = r"quand|quel jour|quels jours|c est quand|prochaine fois"
 # A question on what to do about the canteen (cancel, enrol, pay, its price, whether or how a
@@ -37,7 +38,7 @@ NOT_ABOUT_MENUS = (
     r"livr\w*|portage|domicile|colleg\w*|lycee\w*|restaurants?(?! scolaires?)|traiteur|"
     r"brasserie|pourrai\w*|possible|que faire|demarches?|je m y prends|s y prendre|"
     r"organis\w*|preter|prete|pret|repas de quartier|repas des aines|repas partage|"
-    r"mange pas|regimes?|sans porc|sans (?:le |son |leur )?repas|fievre|gastro|"
+    r"mange pas|regimes?|sans porc|recettes?|restes|sans (?:le |son |leur )?repas|fievre|gastro|"
     r"enlev\w*|retir\w*|supprim\w*|prevenir|previen\w*|jusqu a quand|avant quelle date|"
     # how to go about it ("comment faire ?", "je fais comment ?"), not how the meal is
     r"comment(?! est| sera| c est)|"
@@ -71,7 +72,11 @@ class MenuAnswers:
         start, end = self._period(question)
         if not dated:  # "quand y a-t-il des frites ?": the dish in the menus to come
             return question.says(DISH_WHEN) and bool(self._dish_words(question, start, end))
-        return question.says(MENU_WORDS) or bool(self._dish_words(question, start, end))
+        return (
+            question.says(MENU_WORDS)
+            or any(question.says(label) for label in LABEL_WORDS.values())
+            or bool(self._dish_words(question, start, end))
+        )
 
     def _period(self, question: Question) -> tuple[date, date]:
         when = question.when

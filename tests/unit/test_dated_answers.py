@@ -334,6 +334,8 @@ def test_picked_up_is_not_asking_the_collection_day(example_knowledge: Knowledge
                 # what is asked is said before the request for help
                 "Mon fils devra manger à la cantine dès lundi. Je ne sais pas comment "
                 "l'inscrire. Pouvez-vous m'aider ?",
+                # cooking at home
+                "une recette pour finir les restes du repas de Noël ?",
             ],
             ["les enfants mangent quoi à l'école demain ?",
              "C'est quoi le dessert à la cantine demain ?",
@@ -341,7 +343,12 @@ def test_picked_up_is_not_asking_the_collection_day(example_knowledge: Knowledge
              "Bonjour, mon fils ne mange pas de poisson. Quel est le plat principal à la "
              "cantine le lundi 30 novembre ?",
              "Est-ce qu'il y a du poisson à la cantine le mardi 1er décembre ?",
-             "Qu'est-ce qu'ils ont servi à la cantine lundi ?"],
+             "Qu'est-ce qu'ils ont servi à la cantine lundi ?",
+             # SMS, a label, the pupils by their class
+             "ya du poisson a la cantine cette semaine ?", "cantine ajd c koi",
+             "Mon fils veut savoir ce qu'il y a au déjeuner à l'école mardi",
+             "Les enfants ont du bio à la cantine mardi ?",
+             "qu'est-ce que mangent les maternelles vendredi ?"],
         ),
         # a way out, how a procedure goes, what one must do: not what is on
         (
@@ -371,6 +378,10 @@ def test_picked_up_is_not_asking_the_collection_day(example_knowledge: Knowledge
              "Le spectacle de Noël des enfants c'est quand ? je voudrais aider",
              "Y a-t-il un concert en décembre ?", "Foire aux dindes dimanche ?",
              "Le spectacle de Noël des enfants est maintenu samedi ?",
+             # where it is, which days, what there is this weekend
+             "Le spectacle de Noël des enfants, ça se passe où ?",
+             "La foire aux dindes, c'est quels jours ?",
+             "Qu'est-ce qu'il y a ce week-end ?",
              # an event's hours, not those of the place named beside it
              "Le spectacle de Noël des enfants à la bibliothèque, c'est quel jour et à quelle "
              "heure ?"],
@@ -400,6 +411,7 @@ def test_picked_up_is_not_asking_the_collection_day(example_knowledge: Knowledge
             ["on peut y aller samedi à la déchetterie ?",
              "peut-on aller à la bibliothèque demain ?",
              "la poste ouvre le lundi ?",
+             "On peut aller nager au Pré-Vert samedi ?",
              "Le CCAS tient-il sa permanence le mardi 15 décembre ?",
              "Est-ce que la déchetterie est ouverte cet après-midi ? j'ai des cartons à déposer"],
         ),
