@@ -30,7 +30,7 @@ from knowledge.reply import STREET_CHOICE, Context, Reply, Suggestion
 # chatte a-t-elle été ramassée ?"), they do not ask when. Nor "passe" alone: "le camion
 # passe jeudi" can be said in passing.
 ASKS_WHEN_ONLY = (
-    r"quand|quel jour|quels jours|quelle date|c est quand|prochaine|reprend|maintenue?|kan|"
+    r"quand|quel jour|quels jours|quelle date|c est quand|prochaine|maintenue?|kan|"
     r"kand|qd|qnd|kel jour|repass\w*"
 )
 ASKS_WHEN = ASKS_WHEN_ONLY + r"|passe|passent"

@@ -258,6 +258,13 @@ def test_a_collection_question_without_street_asks_for_it(example_knowledge: Kno
     )
 
 
+def test_a_shop_taking_bottles_back_is_no_collection(example_knowledge: Knowledge) -> None:
+    """ "Reprendre" is taking back, not the collection resuming."""
+    now = at("2026-12-14T10:00")
+    question = "Est-ce que le supermarché reprend les emballages ?"
+    assert without_faq(example_knowledge, question, now) is None
+
+
 def test_picked_up_is_not_asking_the_collection_day(example_knowledge: Knowledge) -> None:
     """ "Ramassée" names a collection without asking when: with no FAQ entry to answer,
     the router does not ask for the street."""
