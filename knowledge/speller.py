@@ -12,6 +12,7 @@ from rapidfuzz.distance import OSA, Levenshtein
 from knowledge.morphology import is_inflection
 
 MEMO_LIMIT = 20_000
+MAX_WORD_LENGTH = 30  # beyond, no French word: letters held down or pasted, left as they are
 # Infinitives and feminine participles are French words the pack may not use, not slips:
 # "livrer" is no "livre", "jouer" no "jour", "entendre" no "éteindre", "cheminée" no "chemin".
 REGULAR_ENDINGS = ("er", "ir", "dre", "ee", "ees")
@@ -90,7 +91,7 @@ class Speller:
 
     def correct(self, word: str) -> str | None:
         """The known word `word` was meant to be, or None (for known words too)."""
-        if word in self._known or not word.isalpha():
+        if word in self._known or not word.isalpha() or len(word) > MAX_WORD_LENGTH:
             return None
         if len(word) < 4:
             rest = word[1:]

@@ -165,6 +165,7 @@ def test_speller_undoes_a_letter_struck_twice_or_two_swapped_in_any_word() -> No
                          ("besoiin", "besoin"), ("avior", "avoir")]:  # fmt: skip
         assert speller.correct(typed) == meant, typed
     assert speller.correct("calculee") is None
+    assert speller.correct("v" + "o" * 5_000 + "ter") is None  # held down: left as it is
 
 
 def test_speller_restores_elisions_typed_without_apostrophe() -> None:
