@@ -451,6 +451,9 @@ READS_AS = [
     ("combien faut-il payer pour le passeport ?", "tarif"),
     ("mes jumeaux de 6 ans", "enfant"),
     ("les règles de construction", "règlement"),
+    ("j'ai ramassé un doudou sur le trottoir", "trouvé"),
+    ("de l'eau sort du sol dans la rue", "fuite"),
+    ("déposer mon permis sans me déplacer", "en ligne"),
 ]
 
 # A look-alike that must not reach the concept.
@@ -496,6 +499,8 @@ READS_NOT_AS = [
     ("ma caisse de retraite", "voiture"),
     ("un papier à lui procurer", "procuration"),
     ("les règles de construction", "payer"),
+    ("j'ai ramassé un doudou sur le trottoir", "collecte"),
+    ("le camion a ramassé les poubelles", "trouvé"),
     ("les feux de la rue sont en panne", "brûlage"),
 ]
 
