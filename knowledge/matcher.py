@@ -108,6 +108,7 @@ class FaqMatcher:
             vocabulary,
             analyzer.stem,
             known=[*analyzer.stopwords, *analyzer.abbreviations, *analyzer.known_words],
+            shorthands=analyzer.abbreviations,
         )
 
         titles: list[list[frozenset[str]]] = []

@@ -71,8 +71,12 @@ class Speller:
         stem: Callable[[str], str],
         known: Iterable[str] = (),
         min_length: int = 5,
+        shorthands: Iterable[str] = (),
     ) -> None:
+        """`known`: words never corrected; `shorthands`: those of them that are SMS forms
+        of a word ("aprem"), which may follow an elision typed whole ("laprem")."""
         self._known = frozenset(vocabulary) | frozenset(known)
+        self._shorthands = frozenset(shorthands)
         self._min_length = min_length
         self._stem = stem
         self._counts = vocabulary
@@ -128,7 +132,7 @@ class Speller:
             return None
         if word[0] == "c":  # c' stands before "est", "était": "couvert" is no "c'ouvert"
             return rest if rest in self._known and rest not in self._counts else None
-        if len(rest) >= 3 and rest in self._counts:
+        if len(rest) >= 3 and (rest in self._counts or rest in self._shorthands):
             return rest
         # "davoir", "jaimerais": a stop-word behind d', j', n', m', t', s' (not l': "lavoir");
         # "dun", "jen": an article or "en", too short to be told apart from other words

@@ -195,6 +195,9 @@ def test_speller_restores_elisions_typed_without_apostrophe() -> None:
     for typed, meant in [("dun", "un"), ("dune", "une"), ("jen", "en"), ("sen", "en")]:
         assert speller.correct(typed) == meant, typed
     assert speller.correct("lun") is None and speller.correct("cun") is None
+    # an SMS form behind l': "laprem" is "l'aprem"
+    shorthand = Speller(vocabulary, stem=lambda w: w[:6], known=["aprem"], shorthands=["aprem"])
+    assert shorthand.correct("laprem") == "aprem"
 
 
 def test_does_not_work_means_broken_not_the_market() -> None:
