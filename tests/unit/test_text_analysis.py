@@ -457,6 +457,16 @@ READS_AS = [
     ("j'ai ramassé un doudou sur le trottoir", "trouvé"),
     ("de l'eau sort du sol dans la rue", "fuite"),
     ("déposer mon permis sans me déplacer", "en ligne"),
+    # spoken French: a fiancée, a son, holidays, money, being ill, a fall, a lost item
+    ("moi et ma fiancée", "conjoint"),
+    ("mon garçon a 16 ans", "enfant"),
+    ("pendant les vacs de février", "vacances scolaires"),
+    ("jai plus une thune", "difficultés financières"),
+    ("mon gamin a la crève", "malade"),
+    ("j'ai peur quelle tombe", "chute"),
+    ("j'ai paumé mes airpods", "objet perdu"),
+    ("il garde le carnet de famille", "livret de famille"),
+    ("un ascenseur pour entrer à la mairie", "accessibilité"),
 ]
 
 # A look-alike that must not reach the concept.
@@ -504,6 +514,7 @@ READS_NOT_AS = [
     ("les règles de construction", "payer"),
     ("j'ai ramassé un doudou sur le trottoir", "collecte"),
     ("le camion a ramassé les poubelles", "trouvé"),
+    ("mon pneu est crevé", "malade"),
     ("les feux de la rue sont en panne", "brûlage"),
 ]
 
@@ -539,7 +550,7 @@ def test_readings_that_name_no_concept(french: Analyzer) -> None:
     for said in ("des mètres", "au bout de la rue", "du coup", "comment ça marche",
                  "ma nièce", "un mec", "au milieu de", "ça a l'air", "le village",
                  "le deuxième", "une quarantaine", "confirmer", "des amis",
-                 "je suis retraitée"):  # fmt: skip
+                 "je suis retraitée", "mes darons", "une dame", "en vrai"):  # fmt: skip
         assert set(french.analyze(said)) <= french.weak_terms, said
 
 
