@@ -467,6 +467,13 @@ READS_AS = [
     ("j'ai paumé mes airpods", "objet perdu"),
     ("il garde le carnet de famille", "livret de famille"),
     ("un ascenseur pour entrer à la mairie", "accessibilité"),
+    # older wording
+    ("mon époux s'est éteint cette nuit", "décès"),
+    ("une place à la pouponnière", "crèche"),
+    ("le bureau d'aide sociale", "ccas"),
+    ("faire mon terreau", "compost"),
+    ("des nappes et des draps", "textiles"),
+    ("me défaire d'un vieux buffet", "encombrants"),
 ]
 
 # A look-alike that must not reach the concept.
@@ -515,6 +522,7 @@ READS_NOT_AS = [
     ("j'ai ramassé un doudou sur le trottoir", "collecte"),
     ("le camion a ramassé les poubelles", "trouvé"),
     ("mon pneu est crevé", "malade"),
+    ("le lampadaire s'est éteint", "décès"),
     ("les feux de la rue sont en panne", "brûlage"),
 ]
 
