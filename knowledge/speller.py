@@ -27,7 +27,8 @@ _VOWELS = frozenset("aeiouyh")
 _NEVER_DOUBLED = frozenset("aiouyhjkqvwxz")
 _ELIDED = frozenset("cdjlmnst")  # c', d', j', l', m', n', s', t'
 _LONG_ELISIONS = ("jusqu", "lorsqu", "puisqu", "quoiqu", "qu")
-_SHORT_ELIDED = frozenset({"un", "une", "en"})  # "d'un", "d'une", "j'en", "s'en"
+# "d'un", "d'une", "j'en", "s'en", "s'est", "n'est", "j'y"
+_SHORT_ELIDED = frozenset({"un", "une", "en", "est", "y"})
 _KEYBOARD_ROWS = (
     "azertyuiop", "qsdfghjklm", "wxcvbn",  # AZERTY
     "qwertyuiop", "asdfghjkl", "zxcvbnm",  # QWERTY, on phones too

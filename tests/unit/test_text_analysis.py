@@ -143,6 +143,14 @@ def test_present_plurals_read_as_their_singular_when_the_verb_is_known() -> None
         assert singular_verb(word, known) == word, word
 
 
+def test_no_water_typed_in_sms_is_a_cut() -> None:
+    """ "yapu deau": the speller makes "deau" "eau", the reading sees "yapu eau"."""
+    entry = FaqEntry(id="coupure", question="Il n'y a plus d'eau au robinet", answer="Appelez.")
+    matcher = FaqMatcher([entry], Analyzer(builtin_lexicon()))
+    cut = matcher.analyzer.analyze("coupure d'eau")[0]
+    assert cut in matcher.query_terms("yapu deau chez moi depuis ce matin")
+
+
 def test_the_matcher_reads_plurals_and_singulars_alike() -> None:
     entry = FaqEntry(id="collecte", question="Quel jour passe le camion ?", answer="Le lundi.")
     matcher = FaqMatcher([entry], Analyzer(builtin_lexicon()))
@@ -191,8 +199,9 @@ def test_speller_restores_elisions_typed_without_apostrophe() -> None:
     assert speller.correct("davoir") == "avoir" and speller.correct("jaimerais") == "aimerais"
     assert speller.correct("lavoir") is None
     # "dun", "jen": an article or "en" behind d', j'…, short as they are; not behind l'
-    speller = Speller(vocabulary, stem=lambda w: w[:6], known=["un", "une", "en"])
-    for typed, meant in [("dun", "un"), ("dune", "une"), ("jen", "en"), ("sen", "en")]:
+    speller = Speller(vocabulary, stem=lambda w: w[:6], known=["un", "une", "en", "est", "y"])
+    for typed, meant in [("dun", "un"), ("dune", "une"), ("jen", "en"), ("sen", "en"),
+                         ("sest", "est"), ("jy", "y")]:  # fmt: skip
         assert speller.correct(typed) == meant, typed
     assert speller.correct("lun") is None and speller.correct("cun") is None
     # an SMS form behind l': "laprem" is "l'aprem"
@@ -474,6 +483,9 @@ READS_AS = [
     ("faire mon terreau", "compost"),
     ("des nappes et des draps", "textiles"),
     ("me défaire d'un vieux buffet", "encombrants"),
+    ("une petite horloge bleue dans la voiture", "disque bleu"),
+    ("la LED du plafond", "ampoule"),
+    ("yapu d'eau chez moi", "coupure d'eau"),
 ]
 
 # A look-alike that must not reach the concept.
@@ -523,6 +535,7 @@ READS_NOT_AS = [
     ("le camion a ramassé les poubelles", "trouvé"),
     ("mon pneu est crevé", "malade"),
     ("le lampadaire s'est éteint", "décès"),
+    ("un chien marche sur la route", "le marché"),
     ("les feux de la rue sont en panne", "brûlage"),
 ]
 
