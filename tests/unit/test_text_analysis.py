@@ -436,7 +436,8 @@ READS_AS = [
     ("le grand chêne du voisin", "arbre"),
     ("des draps troués", "textiles"),
     ("une ass mat de libre ?", "assistante maternelle"),
-    ("pendant les congés d'été", "vacances scolaires"),
+    ("pendant les grandes vacances", "vacances scolaires"),
+    ("pendant les congés de février", "vacances scolaires"),
     ("quand il fait très chaud", "canicule"),
     ("ma grand-mère tombe souvent", "chute"),
     # money and water run out, a stray that wanders, drilling, rubble, snow, lending
@@ -536,6 +537,7 @@ READS_NOT_AS = [
     ("mon pneu est crevé", "malade"),
     ("le lampadaire s'est éteint", "décès"),
     ("un chien marche sur la route", "le marché"),
+    ("un congé maternité", "vacances scolaires"),  # "d'été" is also a form of "être"
     ("les feux de la rue sont en panne", "brûlage"),
 ]
 
