@@ -7,7 +7,7 @@ that expressed it, so "OM", "ordures ménagères" and "poubelle" meet on the sam
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import Stemmer
 
@@ -37,7 +37,12 @@ class Analyzer:
         self.stopwords = lexicon.stopwords | frozenset(extra_stopwords)
         self.abbreviations = lexicon.abbreviations
         self.readings = lexicon.readings
-        self._read_words = frozenset().union(*(reading.words for reading in self.readings))
+        # The readings each word may take, in the lexicon's order (the last that applies wins)
+        by_word: dict[str, list[Reading]] = {}
+        for reading in self.readings:
+            for word in reading.words:
+                by_word.setdefault(word, []).append(reading)
+        self._readings_of = {word: tuple(found) for word, found in by_word.items()}
         self._stemmer = Stemmer.Stemmer("french")
         self._stems: dict[str, str] = {}
         self._concepts: dict[str, str | None] = {}  # memo of `_single_word`
@@ -123,8 +128,8 @@ class Analyzer:
 
     def content(self, folded_words: Iterable[str]) -> list[str]:
         listed = list(folded_words)
-        if not self._read_words.isdisjoint(listed):
-            listed = _in_context(listed, self.readings)
+        if not self._readings_of.keys().isdisjoint(listed):
+            listed = _in_context(listed, self._readings_of)
         expanded = self.expand(listed)
         return [w for w in expanded if w.isdigit() or (len(w) > 1 and w not in self.stopwords)]
 
@@ -170,11 +175,13 @@ class Analyzer:
         return self.weighted_terms(words(text))
 
 
-def _in_context(folded_words: list[str], readings: tuple[Reading, ...]) -> list[str]:
+def _in_context(
+    folded_words: list[str], readings_of: Mapping[str, tuple[Reading, ...]]
+) -> list[str]:
     """The words, those whose neighbours decide their sense replaced by it."""
     out = list(folded_words)
-    for i in range(len(folded_words)):
-        for reading in readings:
+    for i, word in enumerate(folded_words):
+        for reading in readings_of.get(word, ()):
             if reading.reads(folded_words, i):
                 out[i] = reading.meaning
     return out
