@@ -487,6 +487,8 @@ READS_AS = [
     ("une petite horloge bleue dans la voiture", "disque bleu"),
     ("la LED du plafond", "ampoule"),
     ("yapu d'eau chez moi", "coupure d'eau"),
+    ("plus d'électricité dans le quartier", "coupure de courant"),
+    ("privés d'électricité dans toute la rue", "coupure de courant"),
 ]
 
 # A look-alike that must not reach the concept.
