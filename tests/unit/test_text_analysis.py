@@ -489,6 +489,7 @@ READS_AS = [
     ("yapu d'eau chez moi", "coupure d'eau"),
     ("plus d'électricité dans le quartier", "coupure de courant"),
     ("privés d'électricité dans toute la rue", "coupure de courant"),
+    ("le chien d'à côté gueule toute la journée", "aboiements"),
 ]
 
 # A look-alike that must not reach the concept.
@@ -538,6 +539,7 @@ READS_NOT_AS = [
     ("le camion a ramassé les poubelles", "trouvé"),
     ("mon pneu est crevé", "malade"),
     ("le lampadaire s'est éteint", "décès"),
+    ("le chien gueule quand ses maîtres sont au travail", "enseignant"),
     ("un chien marche sur la route", "le marché"),
     ("un congé maternité", "vacances scolaires"),  # "d'été" is also a form of "être"
     ("les feux de la rue sont en panne", "brûlage"),
@@ -575,7 +577,8 @@ def test_readings_that_name_no_concept(french: Analyzer) -> None:
     for said in ("des mètres", "au bout de la rue", "du coup", "comment ça marche",
                  "ma nièce", "un mec", "au milieu de", "ça a l'air", "le village",
                  "le deuxième", "une quarantaine", "confirmer", "des amis",
-                 "je suis retraitée", "mes darons", "une dame", "en vrai"):  # fmt: skip
+                 "je suis retraitée", "mes darons", "une dame", "en vrai", "dégueulasse",
+                 "n'importe quoi"):  # fmt: skip
         assert set(french.analyze(said)) <= french.weak_terms, said
 
 
