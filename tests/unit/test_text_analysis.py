@@ -490,6 +490,11 @@ READS_AS = [
     ("plus d'électricité dans le quartier", "coupure de courant"),
     ("privés d'électricité dans toute la rue", "coupure de courant"),
     ("le chien d'à côté gueule toute la journée", "aboiements"),
+    ("combien de temps pour avoir le feu vert", "autorisation"),
+    ("un boîtier d'appel pour ma mère", "téléassistance"),
+    ("une distribution de nourriture", "banque alimentaire"),
+    ("un coup de pouce financier", "aide financière"),
+    ("un chien tourne dans le lotissement", "animal errant"),
 ]
 
 # A look-alike that must not reach the concept.
@@ -542,6 +547,8 @@ READS_NOT_AS = [
     ("le chien gueule quand ses maîtres sont au travail", "enseignant"),
     ("un chien marche sur la route", "le marché"),
     ("un congé maternité", "vacances scolaires"),  # "d'été" is also a form of "être"
+    ("le nouveau voisin", "naissance"),  # "né" is also the negation "ne"
+    ("le prénom de mon fils", "changement de prénom"),
     ("les feux de la rue sont en panne", "brûlage"),
 ]
 
