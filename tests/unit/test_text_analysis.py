@@ -600,6 +600,28 @@ def test_irregular_forms_are_read_as_their_verb(french: Analyzer, form: str, ver
     assert french.analyze(form) == french.analyze(verb)
 
 
+# Members of several words whose other words are all stop-words: each reads as its one word
+# alone, so that word always means the whole group ("congés d'été" made every « congé » a
+# holiday, « d'été » being also a form of « être »). These are meant; a new one must be too.
+READ_AS_ONE_WORD = {
+    "e-mail", "rendez-vous", "en ligne", "sur internet", "se connecter", "en panne",
+    "se débarrasser", "se marier", "s'unir", "nous unir", "se pacser", "se faire recenser",
+    "s'inscrire", "sans gluten", "sans viande", "sans porc", "job d'été", "s'éteint",
+    "faire construire", "tout-à-l'égout",
+}  # fmt: skip
+
+
+def test_phrases_that_read_as_one_word_are_meant(french: Analyzer) -> None:
+    lexicon = builtin_lexicon()
+    alone = {
+        member
+        for group in lexicon.synonyms
+        for member in group
+        if len(words(member)) > 1 and len(french.content(words(member))) == 1
+    }
+    assert alone == READ_AS_ONE_WORD
+
+
 @pytest.mark.parametrize("name", ["french.yaml", "weights.yaml"])
 def test_the_lexicon_files_give_each_key_once(name: str) -> None:
     """YAML keeps the last of two same keys without a word: an abbreviation written twice
