@@ -93,9 +93,19 @@ class FaqMatcher:
         that the speller knows them too."""
         self.analyzer = analyzer
         vocabulary: Counter[str] = Counter()
-        for entry in entries:
-            for sentence in (entry.question, *entry.variants, *entry.tags, entry.answer):
-                vocabulary.update(words(sentence))
+        # each entry's questions and its tags and answer, folded once: for the speller, then
+        # for the index
+        folded = [
+            (
+                [words(sentence) for sentence in (entry.question, *entry.variants)],
+                words(" ".join(entry.tags) + " " + entry.answer),
+            )
+            for entry in entries
+        ]
+        for questions, answer_words in folded:
+            for question in questions:
+                vocabulary.update(question)
+            vocabulary.update(answer_words)
         for phrase in (*analyzer.phrases_text, *names):
             vocabulary.update(words(phrase))
         for expansion in analyzer.abbreviations.values():
@@ -115,18 +125,16 @@ class FaqMatcher:
         named: list[frozenset[str]] = []
         bodies: list[set[str]] = []
         passages: list[tuple[frozenset[str], ...]] = []
-        for entry in entries:
+        for entry, (questions, answer_words) in zip(entries, folded, strict=True):
             sentences = []
             said: set[str] = set()
-            for sentence in (entry.question, *entry.variants):
-                shares = analyzer.weighted_terms(self._read(words(sentence)))
+            for question in questions:
+                shares = analyzer.weighted_terms(self._read(question))
                 sentences.append(frozenset(shares))
                 said.update(term for term, share in shares.items() if share == 1.0)
             named.append(frozenset(said))
             titles.append(sentences)
-            bodies.append(
-                set(analyzer.terms(self._read(words(" ".join(entry.tags) + " " + entry.answer))))
-            )
+            bodies.append(set(analyzer.terms(self._read(answer_words))))
             passages.append(
                 tuple(
                     frozenset(analyzer.terms(self._read(words(part))))
