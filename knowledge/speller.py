@@ -98,9 +98,8 @@ class Speller:
         """The known word `word` was meant to be, or None (for known words too)."""
         if word in self._known or not word.isalpha() or len(word) > MAX_WORD_LENGTH:
             return None
-        if len(word) < 4:
-            rest = word[1:]
-            return rest if word[0] in _ELIDED - {"c", "l"} and rest in _SHORT_ELIDED else None
+        if len(word) < 4:  # too short to correct, but an elision typed whole: "dun", "jy"
+            return self._unelided(word) if word[0] != "c" else None
         if word in self._memo:
             return self._memo[word]
         result = self._unelided(word) or self._struck_twice_or_swapped(word)
